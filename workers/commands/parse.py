@@ -1,0 +1,50 @@
+"""`govingest parse FILE...`: parse saved pages or text files, print JSON; no database."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from parsers.model import ParseError
+from parsers.pipeline import parse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("parse", help="parse saved pages or text files and print JSON (no database)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="saved page (HTML, any encoding) or text file; - reads stdin")
+    p.add_argument("--url", help="URL the page was fetched from (recorded in the output)")
+    p.add_argument("--format", choices=["json", "jsonl", "text"], default="json")
+    p.set_defaults(func=run)
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.format == "json" and len(args.files) > 1:
+        print("govingest parse: --format json prints one object for one file; use --format jsonl for many",
+              file=sys.stderr)
+        return 2
+    failures = 0
+    for name in args.files:
+        try:
+            doc = parse(_read(name), url=args.url).to_json()
+        except (OSError, ParseError) as exc:
+            failures += 1
+            reason = exc.reason if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"
+            if args.format == "jsonl":
+                print(json.dumps({"file": name, "error": reason}, ensure_ascii=False), flush=True)
+            else:
+                print(f"govingest parse: {name}: {reason}", file=sys.stderr)
+            continue
+        if args.format == "text":
+            print(doc["text"])
+        elif args.format == "jsonl":
+            print(json.dumps({"file": name, **doc}, ensure_ascii=False), flush=True)
+        else:
+            print(json.dumps(doc, ensure_ascii=False, indent=1))
+    return 1 if failures else 0
