@@ -2,18 +2,22 @@
 
 decode → extract → metadata → clean → normalize → outline/facts/flags → signature.
 Pure: no network, no database. Raises `ParseError` with a one-line reason when the
-input cannot become a document.
+input cannot become a document. Each stage is timed and counted in `stats`.
 """
 from __future__ import annotations
 
-# NOTE: placeholder wiring written with the skeleton; the parsers work replaces it
-# stage by stage. Kept working end to end so the other folders can build on it.
-import hashlib
-
-import trafilatura
-
-from parsers.model import Flags, ParsedDocument, ParseError, Signature
+from parsers.clean import clean
+from parsers.decode import decode
+from parsers.extract import extract
+from parsers.facts import extract_facts
+from parsers.flags import detect_flags
+from parsers.metadata import extract_metadata
+from parsers.model import Metadata, ParsedDocument, ParseError
+from parsers.normalize import detect_script, normalize_paragraphs
+from parsers.outline import parse_outline
+from parsers.signature import sign
 from parsers.stats import Stats
+from parsers.text_metadata import title_from_text
 
 
 def parse(
@@ -24,23 +28,38 @@ def parse(
     body_selector: str | None = None,
     stats: Stats | None = None,
 ) -> ParsedDocument:
-    """Parse one page. `content_type` is the HTTP header when fetched (charset hint)."""
-    stats = stats or Stats()
+    """Parse one page. `content_type` is the HTTP Content-Type header when fetched."""
+    stats = stats if stats is not None else Stats()
     if not body.strip():
         raise ParseError("empty input: the file has no bytes to parse")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("gb18030", errors="replace")
-    is_html = "<html" in text[:2000].lower() or "<body" in text.lower()
-    if is_html:
-        text = trafilatura.extract(text, include_tables=True, include_comments=False) or ""
-    if not text.strip():
+    with stats.track("decode"):
+        decoded = decode(body, content_type)
+    with stats.track("extract"):
+        extracted = extract(decoded, body_selector)
+    with stats.track("metadata"):
+        meta = extract_metadata(decoded, extracted, url) if decoded.is_html else Metadata()
+    with stats.track("clean"):
+        cleaned = clean(extracted.paragraphs)
+    if not cleaned.paragraphs:
         raise ParseError("no body: nothing article-like was found in the page")
-    text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with stats.track("normalize"):
+        script = detect_script("\n".join(cleaned.paragraphs))
+        paragraphs = normalize_paragraphs(cleaned.paragraphs, script)
+        if not decoded.is_html and meta.title is None:
+            meta.title = title_from_text(normalize_paragraphs(extracted.paragraphs[:40], script))
+    with stats.track("parse"):
+        outline = parse_outline(paragraphs)
+        facts = extract_facts(paragraphs, outline)
+        flags = detect_flags(extracted.paragraphs, paragraphs)
+    text = "\n".join(paragraphs)
+    with stats.track("signature"):
+        signature = sign(text)
+    stats.update("documents")
+    stats.update("facts", len(facts))
+    stats.update("removed_lines", len(cleaned.removed))
     return ParsedDocument(
-        url=url, title=None, published_at=None, source=None, site_name=None, script="hans",
-        text=text, outline=[], facts=[], flags=Flags(), removed=[],
-        signature=Signature(content_hash=digest, minhash=[]),
+        url=url, title=meta.title, published_at=meta.published_at, source=meta.source,
+        site_name=meta.site_name, script=script, text=text, outline=outline, facts=facts,
+        flags=flags, removed=cleaned.removed, signature=signature,
+        encoding=decoded.encoding, extract_method=extracted.method,
     )

@@ -1,0 +1,57 @@
+"""Structured logging: one JSON object per line on stderr.
+
+Why JSON lines: the fleet's logs are read by machines (Loki, CloudWatch), and a
+`task_id`/`url_id` field is worth more than a formatted sentence. Pass context with
+`log.info("fetched", extra={"url_id": 7, "status": 200})`. Secrets never reach a log
+line: values of secret settings are redacted wherever they appear in a message.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+_STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_URL_PASSWORD = re.compile(r"(\w+(?:\+\w+)?://[^:/@\s]*:)[^@\s]+@")
+
+
+def redact(text: str) -> str:
+    """Hide the password part of any URL (postgresql://u:SECRET@h → postgresql://u:***@h)."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        for k, v in record.__dict__.items():
+            if k not in _STD and not k.startswith("_"):
+                out[k] = redact(v) if isinstance(v, str) else v
+        if record.exc_info:
+            out["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extra = {k: v for k, v in record.__dict__.items() if k not in _STD and not k.startswith("_")}
+        tail = " ".join(f"{k}={v}" for k, v in extra.items())
+        return redact(f"{record.levelname.lower():7} {record.name}: {record.getMessage()} {tail}".rstrip())
+
+
+def setup_logging(level: str = "INFO", json_lines: bool = True) -> None:
+    """Configure the root logger once per process (CLI start, worker start)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
