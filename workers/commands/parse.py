@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from parsers.model import ParseError
-from parsers.pipeline import parse
+from parsers.timeout import DEFAULT_SECONDS, parse_with_timeout
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="saved page (HTML, any encoding) or text file; - reads stdin")
     p.add_argument("--url", help="URL the page was fetched from (recorded in the output)")
     p.add_argument("--format", choices=["json", "jsonl", "text"], default="json")
+    p.add_argument("--timeout", type=float, default=DEFAULT_SECONDS, metavar="SECONDS",
+                   help=f"give up on a file after this long (default {DEFAULT_SECONDS:g}; 0: no limit)")
     p.set_defaults(func=run)
 
 
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for name in args.files:
         try:
-            doc = parse(_read(name), url=args.url).to_json()
+            doc = parse_with_timeout(_read(name), url=args.url, seconds=args.timeout).to_json()
         except (OSError, ParseError) as exc:
             failures += 1
             reason = exc.reason if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"

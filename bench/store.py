@@ -1,0 +1,173 @@
+"""Storing documents: documents/s batched and one-by-one, and store cost vs. parse cost.
+
+    .venv/bin/python bench/store.py [--docs 400] [--batch 100]
+
+Both figures come from one run on the same machine, so the ratio holds even when the
+machine is busy. The documents are sized like the seeds: each is a parsed seed
+(text, outline → sections, facts, MinHash) whose CJK characters are shifted by a
+per-document offset, so every document has distinct content and its own MinHash
+(computed outside the timing); every tenth is a near-copy of the one before it, so the
+near-duplicate lookup also finds and joins clusters. The URLs are registered before
+timing (the fetch stage does that); "store" is `write_document(s)`: document row,
+sections, facts, change-feed event and LSH bands, in one transaction.
+
+Target (issue 3): store time per document ≤ 0.3 × parse time per document.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import time
+import uuid
+from copy import deepcopy
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db.documents import DocumentWrite, write_document, write_documents  # noqa: E402
+from db.migrate import migrate  # noqa: E402
+from db.urls import ensure_site, ensure_url  # noqa: E402
+from parsers.model import ParsedDocument  # noqa: E402
+from parsers.pipeline import parse  # noqa: E402
+from parsers.signature import sign  # noqa: E402
+
+SHARED = Path(os.environ.get("GOVINGEST_SHARED", ROOT.parent / "shared"))
+
+
+def server_url() -> tuple[str, object | None]:
+    """DATABASE_URL, else this machine's PostgreSQL, else an embedded one (and its handle)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], None
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return "postgresql://postgres@127.0.0.1:5432/postgres", None
+    except OSError:
+        import tempfile
+
+        import pgserver
+
+        srv = pgserver.get_server(tempfile.mkdtemp(prefix="govingest-bench-"), cleanup_mode="delete")
+        return srv.get_uri(), srv
+
+
+def with_db(url: str, name: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**params)
+
+
+def shift_cjk(text: str, offset: int) -> str:
+    """Same length and shape, different characters: distinct 5-grams per document."""
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if 0x4E00 <= cp <= 0x9FFF:
+            cp = 0x4E00 + (cp - 0x4E00 + offset) % (0x9FFF - 0x4E00 + 1)
+        out.append(chr(cp))
+    return "".join(out)
+
+
+def make_docs(templates: list[ParsedDocument], n: int) -> list[ParsedDocument]:
+    docs: list[ParsedDocument] = []
+    for i in range(n):
+        if i % 10 == 9:  # a near-duplicate of the previous document
+            prev = docs[-1]
+            text = prev.text + "\n（转载）"
+        else:
+            text = shift_cjk(templates[i % len(templates)].text, 97 * (i + 1))
+        base = templates[i % len(templates)]
+        docs.append(replace(deepcopy(base), text=text, title=f"{base.title or ''}{i}", signature=sign(text)))
+    return docs
+
+
+def time_parse(files: list[Path], rounds: int) -> float:
+    """Median seconds per document over `rounds` passes over `files`."""
+    per_doc = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for f in files:
+            parse(f.read_bytes(), content_type="text/html" if f.suffix == ".html" else "text/plain")
+        per_doc.append((time.perf_counter() - start) / len(files))
+    return statistics.median(per_doc)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=400, help="documents per mode (default 400)")
+    ap.add_argument("--batch", type=int, default=100, help="documents per batched transaction")
+    args = ap.parse_args()
+
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    html = sorted((SHARED / "fixtures" / "real" / "html").glob("*.html"))
+    templates = [parse(p.read_bytes(), content_type="text/plain") for p in seeds]
+    parse_seed = time_parse(seeds, rounds=5)
+    parse_html = time_parse(html, rounds=2) if html else float("nan")
+
+    server, handle = server_url()
+    name = f"govingest_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(with_db(server, name), autocommit=True) as conn:
+            migrate(conn)
+            with conn.transaction():
+                ensure_site(conn, "bench")
+                url_ids = [ensure_url(conn, url=f"https://bench.gov.cn/{i}.html", site="bench")
+                           for i in range(2 * args.docs)]
+            docs = make_docs(templates, 2 * args.docs)
+            sizes = [(len(d.text), sum(1 for _ in _walk(d.outline)), len(d.facts)) for d in docs]
+
+            start = time.perf_counter()
+            for u, d in zip(url_ids[:args.docs], docs[:args.docs]):
+                write_document(conn, url_id=u, site="bench", page_id=None, doc=d)
+            single = (time.perf_counter() - start) / args.docs
+
+            start = time.perf_counter()
+            for b in range(args.docs, 2 * args.docs, args.batch):
+                write_documents(conn, [DocumentWrite(u, "bench", None, d)
+                                       for u, d in zip(url_ids[b:b + args.batch], docs[b:b + args.batch])])
+            batched = (time.perf_counter() - start) / args.docs
+
+            n_docs, n_sections, n_facts, n_events, n_clusters = conn.execute(
+                """SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM sections),
+                          (SELECT count(*) FROM facts), (SELECT count(*) FROM doc_events),
+                          (SELECT count(DISTINCT cluster_id) FROM documents)""").fetchone()  # type: ignore[misc]
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if handle is not None:
+            handle.cleanup()  # type: ignore[attr-defined]
+
+    avg_chars = statistics.mean(s[0] for s in sizes)
+    avg_sections = statistics.mean(s[1] for s in sizes)
+    avg_facts = statistics.mean(s[2] for s in sizes)
+    print(f"documents: {args.docs} per mode, avg {avg_chars:.0f} chars, {avg_sections:.1f} sections, "
+          f"{avg_facts:.1f} facts; stored {n_docs} docs, {n_sections} sections, {n_facts} facts, "
+          f"{n_events} events, {n_clusters} clusters")
+    print(f"parse  (seeds, text)       {parse_seed * 1000:8.2f} ms/doc")
+    print(f"parse  (real html pages)   {parse_html * 1000:8.2f} ms/doc")
+    print(f"store  one-by-one          {single * 1000:8.2f} ms/doc  {1 / single:8.0f} docs/s  "
+          f"ratio to seed parse {single / parse_seed:.2f}x")
+    print(f"store  batched ({args.batch:>4}/tx)    {batched * 1000:8.2f} ms/doc  {1 / batched:8.0f} docs/s  "
+          f"ratio to seed parse {batched / parse_seed:.2f}x")
+    print(f"target: store <= 0.3x parse per document -> batched "
+          f"{'MET' if batched / parse_seed <= 0.3 else 'NOT MET'}, one-by-one "
+          f"{'MET' if single / parse_seed <= 0.3 else 'NOT MET'}")
+    return 0
+
+
+def _walk(nodes):  # type: ignore[no-untyped-def]
+    for n in nodes:
+        yield n
+        yield from _walk(n.children)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Canonical URLs and site scope: the frontier's unique key is the canonical URL.
+
+Why canonicalize before anything else: the same article is linked as `./t1.html`,
+`HTTP://Host:80/a/t1.html#top` and `.../t1.html?utm_source=x`; fetched three times it
+would be three documents. courlan does the heavy lifting (tracking parameters, query
+order, case); we add what it leaves: dot segments, default ports, fragments.
+"""
+from __future__ import annotations
+
+import posixpath
+from typing import Literal
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+
+import courlan
+
+from crawler.config import SiteConfig
+
+UrlKind = Literal["list", "article", "attachment"]
+
+# Extensions of files government sites attach to notices; fetched for type and size only.
+ATTACHMENT_EXTENSIONS = frozenset({
+    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".ofd",
+    ".zip", ".rar", ".7z", ".txt", ".csv",
+})
+# Never worth a request: media and page assets.
+SKIP_EXTENSIONS = frozenset({
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".css", ".js",
+    ".mp3", ".mp4", ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk",
+})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _clean_path(path: str) -> str:
+    if not path:
+        return "/"
+    norm = posixpath.normpath(path)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    if path.endswith("/") and not norm.endswith("/"):
+        norm += "/"
+    return norm
+
+
+def canonicalize(url: str, base: str | None = None) -> str | None:
+    """Absolute canonical form of `url` (resolved against `base`), or None if not crawlable."""
+    url = url.strip()
+    if not url or url.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
+        return None
+    try:
+        absolute = urljoin(base, url) if base else url
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        host = parts.hostname.lower().rstrip(".")
+        port = parts.port
+    except ValueError:  # bad port, bad IPv6 literal
+        return None
+    netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+    if ":" in host:  # IPv6 literal
+        netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"[{host}]:{port}"
+    rebuilt = urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(parts.path), parts.query, ""))
+    try:
+        normalized = courlan.normalize_url(rebuilt)
+    except Exception:  # courlan raises on odd inputs; such URLs are not worth crawling
+        return None
+    return normalized.split("#", 1)[0]
+
+
+def host_key(url: str) -> str:
+    """`host[:port]` as politeness counts it (the port matters for loopback fixture sites)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    return f"{host}:{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme) else host
+
+
+def extension(url: str) -> str:
+    return posixpath.splitext(urlsplit(url).path)[1].lower()
+
+
+def in_scope(url: str, site: SiteConfig) -> bool:
+    """Whether the site may fetch `url`: http(s) on one of its allowed hosts."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    key = host_key(url)
+    host = (parts.hostname or "").lower()
+    return key in site.allowed_hosts or host in site.allowed_hosts
+
+
+def classify(url: str, site: SiteConfig) -> UrlKind | None:
+    """Kind of a discovered in-scope URL, or None when it is not worth fetching.
+
+    Attachments are recognised by extension; articles and lists by the site's patterns.
+    When a site gives no patterns at all, every linked page counts as an article (its
+    start URLs are the lists), so a pattern-less site still yields documents.
+    """
+    ext = extension(url)
+    if ext in SKIP_EXTENSIONS:
+        return None
+    if ext in ATTACHMENT_EXTENSIONS:
+        return "attachment"
+    if site.is_article(url):
+        return "article"
+    if site.is_list(url):
+        return "list"
+    if not site.article_patterns and not site.list_patterns:
+        return "article"
+    return None

@@ -1,0 +1,180 @@
+"""SQL the worker fleet needs beyond the frontier: lease checks, page hand-off, fleet status.
+
+Why here and not in the tasks: every SQL statement lives in `db/`. The fleet's rules
+are all about PostgreSQL being the source of truth while Redis only carries ids:
+
+* a fetch message names a URL id and the lease token it was dispatched under; the task
+  works only while that lease is still held (`leased_claim`), so a message Redis
+  redelivers late, or a duplicate left over from a reaped lease, does nothing;
+* a fetched page is stamped when handed to the process queue and again when processed,
+  so pages whose message was lost are found and enqueued again (`claim_stale_pages`);
+* a page's process attempts are counted before parsing starts, so a page that kills its
+  worker (hard time limit, out of memory) is failed after a few tries instead of
+  looping forever (`begin_process`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+if TYPE_CHECKING:
+    from db.frontier import Claim
+
+
+def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> "Claim | None":
+    """The claim a fetch message stands for, when `owner` still holds an unexpired lease on it.
+
+    None means the message is stale (fetched already, or its lease was reaped and the
+    URL handed out again): the task must do nothing.
+    """
+    from db.frontier import Claim
+
+    row = conn.execute(
+        """SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash,
+                  fail_count, last_fetched_at IS NOT NULL
+           FROM urls WHERE id = %s AND lease_owner = %s AND lease_until > now()
+                       AND state = 'fetching'""",
+        (url_id, owner),
+    ).fetchone()
+    conn.commit()
+    return None if row is None else Claim(*row)
+
+
+def site_config(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
+    """The validated site table `crawl`/`dispatch` stored, so workers need no sites file."""
+    row = conn.execute("SELECT config FROM sites WHERE name = %s", (name,)).fetchone()
+    conn.commit()
+    return None if row is None else dict(row[0])
+
+
+def mark_enqueued(conn: psycopg.Connection, page_id: int) -> None:
+    """Stamp a page as handed to the process queue (before the message is sent)."""
+    conn.execute(
+        "UPDATE pages SET process_enqueued_at = now() WHERE id = %s AND processed_at IS NULL",
+        (page_id,),
+    )
+    conn.commit()
+
+
+def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, limit: int) -> list[int]:
+    """Pages handed to the process queue long ago and never finished: their message was lost.
+
+    SKIP LOCKED and the re-stamp in the same statement make two dispatchers running at
+    once hand each page out once per `older_than_seconds`.
+    """
+    rows = conn.execute(
+        """
+        UPDATE pages SET process_enqueued_at = now()
+        WHERE id IN (
+            SELECT id FROM pages
+            WHERE processed_at IS NULL AND process_enqueued_at IS NOT NULL
+              AND process_enqueued_at < now() - make_interval(secs => %s)
+            ORDER BY process_enqueued_at
+            LIMIT %s
+            FOR UPDATE SKIP LOCKED)
+        RETURNING id
+        """,
+        (older_than_seconds, limit),
+    ).fetchall()
+    conn.commit()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class ProcessStart:
+    page_id: int
+    url_id: int | None
+    attempts: int  # including this one
+    already_processed: bool
+
+
+def begin_process(conn: psycopg.Connection, page_id: int) -> ProcessStart | None:
+    """Count one more attempt at processing a page, committed before parsing starts.
+
+    Committing first is the point: when the parse kills its worker, the count survives.
+    None when the page does not exist.
+    """
+    row = conn.execute(
+        """
+        UPDATE pages SET process_attempts = process_attempts + (processed_at IS NULL)::int
+        WHERE id = %s
+        RETURNING url_id, process_attempts, processed_at IS NOT NULL
+        """,
+        (page_id,),
+    ).fetchone()
+    conn.commit()
+    if row is None:
+        return None
+    return ProcessStart(page_id=page_id, url_id=row[0], attempts=row[1], already_processed=row[2])
+
+
+def mark_processed(conn: psycopg.Connection, page_id: int) -> None:
+    conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s", (page_id,))
+    conn.commit()
+
+
+def fail_page(conn: psycopg.Connection, page_id: int, *, kind: str, message: str) -> None:
+    """End a page that cannot be processed: its URL is `failed` with the reason, the page done.
+
+    Only the URL's latest outcome fields change; the raw page stays for `govingest reparse`.
+    """
+    with conn.transaction():
+        conn.execute(
+            """
+            UPDATE urls SET state = 'failed', last_error_kind = %s, last_error = %s,
+                            lease_until = NULL, lease_owner = NULL
+            WHERE id = (SELECT url_id FROM pages WHERE id = %s)
+            """,
+            (kind, message, page_id),
+        )
+        conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s", (page_id,))
+    conn.commit()
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    leased: int  # URLs with a lease (dispatched, not yet recorded)
+    expired: int  # of which the lease has run out (the reaper will hand them out again)
+    oldest_lease: datetime | None  # lease_until of the oldest outstanding lease
+    due: int  # URLs due for fetching and not leased
+    awaiting_process: int  # pages handed to the process queue, not yet processed
+    fetched_last_minute: int
+    processed_last_minute: int
+
+
+def outstanding_leases(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM urls WHERE lease_until IS NOT NULL").fetchone()
+    conn.commit()
+    return int(row[0])
+
+
+def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) -> FleetStatus:
+    """Lease, queue and throughput figures for `govingest status` and for run completion."""
+    row = conn.execute(
+        """
+        WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
+             p AS (SELECT pages.* FROM pages JOIN u ON u.id = pages.url_id)
+        SELECT
+          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL),
+          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL AND lease_until < now()),
+          (SELECT min(lease_until) FROM u WHERE lease_until IS NOT NULL),
+          (SELECT count(*) FROM u WHERE lease_until IS NULL
+                                    AND state IN ('new', 'queued', 'done', 'failed')
+                                    AND next_fetch_at <= now()),
+          (SELECT count(*) FROM p WHERE processed_at IS NULL AND process_enqueued_at IS NOT NULL),
+          (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),
+          (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute')
+        """,
+        {"sites": sites},
+    ).fetchone()
+    conn.commit()
+    return FleetStatus(*row)
+
+
+def crawl_settled(conn: psycopg.Connection, *, sites: list[str] | None = None) -> bool:
+    """Nothing due, nothing leased, no page waiting for processing: a one-shot crawl is over."""
+    s = fleet_status(conn, sites=sites)
+    return s.leased == 0 and s.due == 0 and s.awaiting_process == 0

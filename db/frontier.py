@@ -1,0 +1,337 @@
+"""The frontier: every URL's state, schedule and lease, and each host's politeness budget.
+
+Why politeness is enforced here, when URLs are handed out: a worker that sleeps to be
+polite holds a slot doing nothing, and N workers sleeping independently still hit a
+host N times as often. `claim_due` locks each host's row (`FOR UPDATE SKIP LOCKED`),
+hands out at most one URL per host per `interval_seconds` and never more in flight
+than the host's concurrency, then moves the host's `next_allowed_at` on. Every
+dispatcher and in-process runner goes through it, so the budget holds fleet-wide.
+
+States: new → fetching (leased) → done | failed | gone. `done` and `failed` URLs come
+back when their `next_fetch_at` arrives (list pages often, articles rarely, failures
+with backoff); `gone` ones (404, robots Disallow, out of scope) never do.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Literal
+
+import psycopg
+
+State = Literal["new", "queued", "fetching", "done", "failed", "gone"]
+# States whose URLs are fetched again once next_fetch_at has come.
+_CLAIMABLE = ("new", "queued", "done", "failed")
+
+
+@dataclass(frozen=True)
+class Claim:
+    url_id: int
+    url: str
+    site: str
+    host: str
+    kind: str | None
+    etag: str | None
+    last_modified: str | None
+    depth: int
+    content_hash: str | None = None
+    fail_count: int = 0
+    fetched_before: bool = False
+
+
+@dataclass
+class Outcome:
+    """How one fetch ended, as the frontier records it.
+
+    `retry_in` / `refetch_in` are seconds from now for next_fetch_at; `fail_count`
+    None keeps the stored count, an int sets it (0 after a success).
+    """
+
+    state: State
+    status: int | None = None
+    error_kind: str | None = None
+    message: str | None = None
+    next_fetch_in: float | None = None  # None = never again (gone) or keep
+    fail_count: int | None = None
+    fetched: bool = True  # a request was made: stamp last_fetched_at
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    content_length: int | None = None
+    content_hash: str | None = None
+    kind: str | None = None  # reclassify (an "article" that turned out to be a PDF)
+
+
+def upsert_site(conn: psycopg.Connection, name: str, config: dict) -> None:
+    conn.execute(
+        """INSERT INTO sites (name, config) VALUES (%s, %s::jsonb)
+           ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, updated_at = now()""",
+        (name, json.dumps(config, ensure_ascii=False)),
+    )
+
+
+def set_host_budget(conn: psycopg.Connection, host: str, *, interval: float, concurrency: int) -> None:
+    """Create or update a host's budget from the site config (robots may slow it further)."""
+    conn.execute(
+        """INSERT INTO hosts (host, interval_seconds, concurrency) VALUES (%s, %s, %s)
+           ON CONFLICT (host) DO UPDATE SET interval_seconds = EXCLUDED.interval_seconds,
+                 concurrency = EXCLUDED.concurrency, updated_at = now()""",
+        (host, interval, concurrency),
+    )
+
+
+def add_urls(
+    conn: psycopg.Connection,
+    site: str,
+    urls: Iterable[tuple[str, str | None]],
+    depth: int,
+    discovered_from: int | None,
+    *,
+    max_urls: int | None = None,
+) -> int:
+    """Insert canonical in-scope URLs (already checked by the caller); return how many were new.
+
+    The unique key on `urls.url` deduplicates: a URL already known keeps its state,
+    schedule and depth. `max_urls` caps the site's frontier size (its max_pages).
+    """
+    from crawler.urls import host_key
+
+    rows = [(u, kind) for u, kind in dict(urls).items()]
+    if not rows:
+        return 0
+    if max_urls is not None:
+        have = conn.execute("SELECT count(*) FROM urls WHERE site = %s", (site,)).fetchone()[0]
+        room = max_urls - int(have)
+        if room <= 0:
+            return 0
+    else:
+        room = None
+    added = 0
+    for u, kind in rows:
+        if room is not None and added >= room:
+            break
+        host = host_key(u)
+        conn.execute("INSERT INTO hosts (host) VALUES (%s) ON CONFLICT DO NOTHING", (host,))
+        cur = conn.execute(
+            """INSERT INTO urls (url, site, host, kind, depth, discovered_from)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url) DO NOTHING""",
+            (u, site, host, kind, depth, discovered_from),
+        )
+        added += cur.rowcount
+    return added
+
+
+def claim_due(
+    conn: psycopg.Connection, *, limit: int, lease_seconds: float, owner: str,
+    sites: list[str] | None = None,
+) -> list[Claim]:
+    """Lease up to `limit` due URLs, at most one per host whose budget allows a request now.
+
+    One per host per call is the point: the host's next slot is `interval_seconds`
+    later, so a caller polling faster than the interval cannot exceed the rate. Commits.
+    """
+    claims: list[Claim] = []
+    with conn.transaction():
+        hosts = conn.execute(
+            """SELECT h.host, h.interval_seconds, h.concurrency, h.crawl_delay,
+                      h.robots_fetched_at IS NULL
+               FROM hosts h
+               WHERE h.next_allowed_at <= clock_timestamp()
+                 AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
+                               AND u.state IN ('new', 'queued', 'done', 'failed')
+                               AND u.next_fetch_at <= now()
+                               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
+               ORDER BY h.next_allowed_at
+               FOR UPDATE SKIP LOCKED""",
+            {"sites": sites},
+        ).fetchall()
+        for host, interval, concurrency, crawl_delay, robots_unknown in hosts:
+            if len(claims) >= limit:
+                break
+            if crawl_delay:
+                interval = max(interval, crawl_delay)
+            if robots_unknown:
+                concurrency = 1  # the first request fetches robots.txt; nothing else until then
+            in_flight = conn.execute(
+                "SELECT count(*) FROM urls WHERE host = %s AND state = 'fetching' AND lease_until > now()",
+                (host,),
+            ).fetchone()[0]
+            if in_flight >= concurrency:
+                continue
+            row = conn.execute(
+                """UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
+                          lease_owner = %(owner)s
+                   WHERE id = (SELECT id FROM urls
+                               WHERE host = %(host)s AND state IN ('new', 'queued', 'done', 'failed')
+                                 AND next_fetch_at <= now()
+                                 AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
+                               ORDER BY (state = 'new') DESC, depth, next_fetch_at, id
+                               LIMIT 1 FOR UPDATE SKIP LOCKED)
+                   RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
+                             fail_count, last_fetched_at IS NOT NULL""",
+                {"lease": lease_seconds, "owner": owner, "host": host, "sites": sites},
+            ).fetchone()
+            if row is None:
+                continue
+            # next slot: one interval after the previous slot (no drift when a poll is a
+            # little late), never closer than 0.95 interval to this hand-out, and an idle
+            # host does not bank a burst
+            conn.execute(
+                """UPDATE hosts SET next_allowed_at = greatest(
+                       next_allowed_at + make_interval(secs => %(i)s),
+                       clock_timestamp() + make_interval(secs => %(i)s * 0.95))
+                   WHERE host = %(host)s""",
+                {"i": interval, "host": host},
+            )
+            claims.append(Claim(*row))
+    conn.commit()  # when the caller had a transaction open, the block above was a savepoint
+    return claims
+
+
+def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = None) -> float | None:
+    """Seconds until the next URL could be handed out (0 = now); None when nothing is pending.
+
+    Lets a runner sleep exactly until the next host slot instead of polling blindly.
+    """
+    row = conn.execute(
+        """SELECT extract(epoch FROM greatest(u.next_fetch_at, h.next_allowed_at) - clock_timestamp())
+           FROM urls u JOIN hosts h ON h.host = u.host
+           WHERE u.state IN ('new', 'queued', 'done', 'failed')
+             AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+           ORDER BY greatest(u.next_fetch_at, h.next_allowed_at) LIMIT 1""",
+        {"sites": sites},
+    ).fetchone()
+    conn.commit()
+    return None if row is None else max(0.0, float(row[0]))
+
+
+def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, owner: str | None = None) -> bool:
+    """Write how a fetch ended and release the lease; False when the lease was lost.
+
+    With `owner`, nothing is written unless this owner still holds the lease, so a
+    worker whose lease expired (and was handed to another) cannot overwrite the newer
+    result. The caller commits.
+    """
+    cur = conn.execute(
+        """UPDATE urls SET
+              state = %(state)s,
+              last_status = coalesce(%(status)s, CASE WHEN %(fetched)s THEN NULL ELSE last_status END),
+              last_error_kind = %(kind)s,
+              last_error = %(message)s,
+              next_fetch_at = CASE WHEN %(next)s::float8 IS NULL THEN next_fetch_at
+                                   ELSE now() + make_interval(secs => %(next)s::float8) END,
+              fail_count = coalesce(%(fail_count)s, fail_count),
+              last_fetched_at = CASE WHEN %(fetched)s THEN now() ELSE last_fetched_at END,
+              etag = coalesce(%(etag)s, etag),
+              last_modified = coalesce(%(last_modified)s, last_modified),
+              content_type = coalesce(%(content_type)s, content_type),
+              content_length = coalesce(%(content_length)s, content_length),
+              content_hash = coalesce(%(content_hash)s, content_hash),
+              kind = coalesce(%(new_kind)s, kind),
+              lease_until = NULL, lease_owner = NULL
+           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""",
+        {"state": outcome.state, "status": outcome.status, "kind": outcome.error_kind,
+         "message": outcome.message, "next": outcome.next_fetch_in, "fail_count": outcome.fail_count,
+         "fetched": outcome.fetched, "etag": outcome.etag, "last_modified": outcome.last_modified,
+         "content_type": outcome.content_type, "content_length": outcome.content_length,
+         "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner},
+    )
+    return cur.rowcount == 1
+
+
+def _release_sql(where: str) -> str:
+    # back to what it was before the claim: never fetched → new, fetched before → done,
+    # due at once (a failed-before URL keeps its fail_count and is simply tried again)
+    return f"""UPDATE urls SET state = CASE WHEN last_fetched_at IS NULL THEN 'new' ELSE 'done' END,
+                      lease_until = NULL, lease_owner = NULL, next_fetch_at = now()
+               WHERE state = 'fetching' AND {where}"""
+
+
+def reap_expired(conn: psycopg.Connection) -> int:
+    """Expired leases (their worker died or lost the message) back to due; commits."""
+    cur = conn.execute(_release_sql("lease_until < clock_timestamp()"))
+    conn.commit()
+    return cur.rowcount
+
+
+def release_owners(conn: psycopg.Connection, owners: list[str]) -> int:
+    """Release every lease held by `owners` (known dead) without waiting for expiry; commits."""
+    if not owners:
+        return 0
+    cur = conn.execute(_release_sql("lease_owner = ANY(%s)"), (owners,))
+    conn.commit()
+    return cur.rowcount
+
+
+def lease_owners(conn: psycopg.Connection, prefix: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT lease_owner FROM urls WHERE state = 'fetching' AND lease_owner LIKE %s",
+        (prefix + "%",),
+    ).fetchall()
+    conn.commit()
+    return [r[0] for r in rows]
+
+
+def reschedule_site(conn: psycopg.Connection, site: str, hosts: list[str] | None = None) -> int:
+    """Make a site's done/failed URLs (on `hosts`, if given) due now: `crawl --recrawl`, the demo."""
+    cur = conn.execute(
+        """UPDATE urls SET next_fetch_at = now() WHERE site = %s AND state IN ('done', 'failed')
+             AND (%s::text[] IS NULL OR host = ANY(%s))""",
+        (site, hosts, hosts),
+    )
+    return cur.rowcount
+
+
+@dataclass(frozen=True)
+class HostRobots:
+    text: str | None  # None = not fetched yet
+    fetched_at: datetime | None
+
+
+def host_robots(conn: psycopg.Connection, host: str) -> HostRobots:
+    row = conn.execute("SELECT robots_txt, robots_fetched_at FROM hosts WHERE host = %s", (host,)).fetchone()
+    return HostRobots(None, None) if row is None else HostRobots(row[0], row[1])
+
+
+def store_robots(conn: psycopg.Connection, host: str, *, text: str, status: int | None,
+                 crawl_delay: float | None) -> None:
+    conn.execute(
+        """INSERT INTO hosts (host, robots_txt, robots_status, robots_fetched_at, crawl_delay)
+           VALUES (%(host)s, %(text)s, %(status)s, now(), %(delay)s)
+           ON CONFLICT (host) DO UPDATE SET robots_txt = EXCLUDED.robots_txt,
+                 robots_status = EXCLUDED.robots_status, robots_fetched_at = now(),
+                 crawl_delay = EXCLUDED.crawl_delay, updated_at = now()""",
+        {"host": host, "text": text, "status": status, "delay": crawl_delay},
+    )
+
+
+def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
+    """(site, state, count) for `govingest status`."""
+    rows = conn.execute("SELECT site, state, count(*) FROM urls GROUP BY site, state ORDER BY site, state").fetchall()
+    conn.commit()
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None = None) -> list[tuple]:
+    """(site, url, last_status, last_error_kind, last_error, last_fetched_at), newest first."""
+    rows = conn.execute(
+        """SELECT site, url, last_status, last_error_kind, last_error, last_fetched_at FROM urls
+           WHERE last_error_kind IS NOT NULL AND (%s::text IS NULL OR site = %s)
+           ORDER BY last_fetched_at DESC NULLS LAST, id DESC LIMIT %s""",
+        (site, site, limit),
+    ).fetchall()
+    conn.commit()
+    return [tuple(r) for r in rows]
+
+
+def error_kinds(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
+    """(site, error kind, count) of URLs whose last outcome was an error."""
+    rows = conn.execute(
+        """SELECT site, last_error_kind, count(*) FROM urls
+           WHERE last_error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
+           GROUP BY site, last_error_kind ORDER BY site, last_error_kind""",
+        {"s": sites},
+    ).fetchall()
+    conn.commit()
+    return [(r[0], r[1], int(r[2])) for r in rows]

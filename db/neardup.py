@@ -1,0 +1,122 @@
+"""Near-duplicate clusters from MinHash LSH, with the LSH state in PostgreSQL.
+
+Why in Postgres and not datasketch's in-memory `MinHashLSH`: every worker process
+must agree on the clusters, and an in-memory (or Redis) index would be a second
+source of truth. We borrow datasketch's banding parameters (`_optimal_param`, the
+(b, r) that minimise false positives + negatives at threshold 0.8) and keep the
+bands in `doc_lsh_bands (band, hash)` with an index: a new document looks up every
+document sharing a band, verifies the estimated Jaccard (share of equal MinHash
+values) from `documents.minhash`, and joins the cluster of the closest match.
+
+Concurrency: two near-duplicates written at the same time would not see each other's
+uncommitted bands. Writers therefore take transaction-scoped advisory locks on their
+band buckets, in ascending order (no deadlocks), before looking up candidates; the
+second writer waits for the first to commit and then sees its bands.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import struct
+from collections.abc import Sequence
+
+import psycopg
+
+THRESHOLD = 0.8
+# Advisory lock space for band buckets. Bounded so a big batch takes at most this
+# many locks (the shared lock table is finite); collisions only serialise writers.
+LOCK_BUCKETS = 256
+_LOCK_BASE = 0x6E44_0000  # keeps these keys apart from other advisory locks
+
+
+@functools.lru_cache(maxsize=16)
+def band_params(num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) for `num_perm` hash values at THRESHOLD."""
+    from datasketch.lsh import _optimal_param
+
+    b, r = _optimal_param(THRESHOLD, num_perm, 0.5, 0.5)
+    return int(b), int(r)
+
+
+def band_hashes(minhash: Sequence[int]) -> list[tuple[int, int]]:
+    """[(band, signed 64-bit hash)] of a MinHash; empty when there is no MinHash."""
+    if not minhash:
+        return []
+    b, r = band_params(len(minhash))
+    out = []
+    for band in range(b):
+        chunk = minhash[band * r:(band + 1) * r]
+        digest = hashlib.blake2b(struct.pack(f"<{len(chunk)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in chunk)),
+                                 digest_size=8, person=band.to_bytes(4, "little") + b"lsh").digest()
+        out.append((band, struct.unpack("<q", digest)[0]))
+    return out
+
+
+def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard similarity of two MinHashes (datasketch's MinHash.jaccard)."""
+    if not a or len(a) != len(b):
+        return 0.0
+    return sum(1 for x, y in zip(a, b) if x == y) / len(a)
+
+
+def lock_bands(conn: psycopg.Connection, bands: Sequence[tuple[int, int]]) -> None:
+    """Take the advisory locks of these bands' buckets until the transaction ends."""
+    keys = sorted({_LOCK_BASE + (h % LOCK_BUCKETS) for _, h in bands})
+    if keys:
+        conn.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s",
+                     (keys,))
+
+
+def assign_clusters(
+    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
+) -> dict[int, int]:
+    """Give each (document_id, minhash) a cluster id and replace its stored bands.
+
+    Must run inside the writing transaction, after `lock_bands` for the same
+    MinHashes. Documents earlier in `docs` are visible to later ones (a batch of
+    near-duplicates forms one cluster). Returns document_id -> cluster_id.
+    """
+    ids = [d for d, _ in docs]
+    bands_of = {d: band_hashes(m) for d, m in docs}
+    if ids:
+        conn.execute("DELETE FROM doc_lsh_bands WHERE document_id = ANY(%s)", (ids,))
+    all_bands = sorted({bh for bl in bands_of.values() for bh in bl})
+    candidates: dict[tuple[int, int], set[int]] = {}
+    info: dict[int, tuple[list[int], int]] = {}  # doc id -> (minhash, cluster_id)
+    if all_bands:
+        rows = conn.execute(
+            """SELECT b.band, b.hash, d.id, d.minhash, d.cluster_id
+               FROM doc_lsh_bands b JOIN documents d ON d.id = b.document_id
+               JOIN unnest(%s::int[], %s::bigint[]) AS q(band, hash) ON q.band = b.band AND q.hash = b.hash""",
+            ([b for b, _ in all_bands], [h for _, h in all_bands]),
+        ).fetchall()
+        for band, h, did, mh, cid in rows:
+            candidates.setdefault((band, h), set()).add(did)
+            info[did] = (list(mh or []), cid if cid is not None else did)
+    result: dict[int, int] = {}
+    for did, mh in docs:
+        best: tuple[float, int] | None = None
+        for key in bands_of[did]:
+            for other in candidates.get(key, ()):
+                if other == did or other not in info:
+                    continue
+                score = jaccard(mh, info[other][0])
+                if score >= THRESHOLD and (best is None or (score, -info[other][1]) > (best[0], -best[1])):
+                    best = (score, info[other][1])
+        cluster = best[1] if best else did
+        result[did] = cluster
+        info[did] = (list(mh), cluster)
+        for key in bands_of[did]:
+            candidates.setdefault(key, set()).add(did)
+    band_rows = [(did, band, h) for did, bl in bands_of.items() for band, h in bl]
+    if band_rows:
+        with conn.cursor().copy("COPY doc_lsh_bands (document_id, band, hash) FROM STDIN") as copy:
+            for row in band_rows:
+                copy.write_row(row)
+    if result:
+        conn.execute(
+            """UPDATE documents d SET cluster_id = v.cluster
+               FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, cluster) WHERE d.id = v.id""",
+            (list(result), list(result.values())),
+        )
+    return result

@@ -1,0 +1,89 @@
+"""The boilerplate rule set, kept as data: each rule named, so `rules_hit` can say why a line went.
+
+A rule's `pattern` is matched against a line's *match key*: the line in Simplified
+characters with fullwidth ASCII folded to ASCII and ideographic spaces made plain
+(so one pattern covers 扫一扫/掃一掃 and `：`/`:`). Scopes:
+
+* `line`   — the whole line matches (re.fullmatch): the line is removed.
+* `prefix` — the pattern matches at the start: that part is cut, the rest kept.
+* `suffix` — the pattern matches at the end (use a trailing `$`): that part is cut.
+* `block`  — the whole line matches, but it is removed only inside a chrome block:
+  next to (or in a run of block lines touching) a line some `line` rule removed.
+  For words like 重要 / 通知 / 主办单位 that are chrome in a footer and body text
+  elsewhere.
+
+Patterns never match a body sentence that merely mentions 通知 or 微信: line rules
+are anchored to short lines without sentence punctuation. To add a rule, append a
+`Rule(...)` row; the order matters only in that the first matching rule is counted.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Scope = Literal["line", "prefix", "suffix", "block"]
+
+# Words a print/share/font-size toolbar is made of; a line made only of these (and at
+# least one verb among them) is a toolbar.
+_TOOLBAR_WORD = (
+    r"打印本页|打印此页|打印文章|打印|关闭窗口|关闭本页|关闭|收藏本页|加入收藏|收藏|分享到|分享|"
+    r"保存本页|返回顶部|返回|我要纠错|纠错|字号|字体|文字|大|中|小|默认|[Tt]|微信|微博|QQ空间|QQ|"
+    r"朋友圈|复制链接|人人网|豆瓣|[\[\]【】()（）:|/·、,]|\s"
+)
+_TOOLBAR = rf"(?=.*(?:打印|关闭|分享|收藏|字号|字体|纠错|返回顶部))(?:{_TOOLBAR_WORD})+"
+_NO_SENTENCE = r"[^。;!?,]"  # characters of a short chrome line: no sentence punctuation
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: str
+    scope: Scope = "line"
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+
+
+RULES: list[Rule] = [
+    # QR codes and "open on your phone" blocks
+    Rule("qr_mobile", rf"{_NO_SENTENCE}{{0,16}}(?:扫一扫|扫描二维码|手机扫码|微信扫码){_NO_SENTENCE}{{0,24}}"),
+    Rule("qr_mobile_suffix", r"\s*(?:扫一扫在手机上?(?:查看|打开|浏览)当前页面?)\s*$", "suffix"),
+    Rule("mobile_version", rf"{_NO_SENTENCE}{{0,10}}(?:手机版|移动版|在手机上?(?:查看|打开|浏览)){_NO_SENTENCE}{{0,10}}"),
+    Rule("wechat_browser_hint", r"(?:选择在浏览器中打开|点击右上角.{0,20}|在浏览器中打开.{0,10})"),
+    # print / close / font-size / share bars
+    Rule("toolbar", _TOOLBAR),
+    # app and social rows: i厦门微信, 闽政通APP, 厦门思明微博, 武汉市人民政府微信公众号
+    Rule(
+        "app_social_row",
+        r"[^\s,。;:!?、]{0,16}(?:微信公众号|微信|微博|APP|客户端|公众号|小程序|抖音号?|头条号|视频号|快手号|WeChat)",
+    ),
+    # site footers
+    Rule("site_id_footer", r".{0,120}(?:网站标识码|网站识别码).{0,120}"),
+    Rule("icp_footer", r".{0,120}ICP\s*[备证].{0,120}"),
+    Rule("police_record_footer", r".{0,120}公网安备.{0,120}"),
+    Rule("copyright_footer", r"[^。]{0,60}(?:版权所有|copyright\s|©)[^。]{0,120}"),
+    Rule("breadcrumb", r"(?:当前位置|您当前的位置|您现在的位置|您的位置|当前所在位置|所在位置)\s*[:>].{0,100}"),
+    Rule("pager", r"(?=.*(?:上一页|下一页|尾页))(?:首页|上一页|下一页|尾页|共\s*\d+\s*页|\d+|[|>\s])+"),
+    Rule("prev_next", r"(?:上一篇|下一篇)\s*[:].{0,80}"),
+    Rule("view_count", rf"{_NO_SENTENCE}{{0,80}}(?:浏览次数|点击数|点击量|阅读次数|访问量|浏览量|阅读量)\s*:?\s*\d*{_NO_SENTENCE}{{0,20}}"),
+    Rule("related_header", r"(?:相关链接|相关文章|相关阅读|相关新闻|相关稿件|相关附件|相关文件|相关信息|相关解读|延伸阅读|推荐阅读|热点推荐|猜你喜欢)\s*[:]?"),
+    Rule("search_box", r"(?:搜索|高级搜索|政务全搜索|站内搜索|全站搜索|全文检索|请输入关键[字词])"),
+    Rule("empty_table_row", r"[|\s]+"),
+    # document-sharing (aggregator) wrappers
+    Rule("aggregator_intro", r"[^。]{0,12}小编为大家(?:精心)?(?:整理|收集|搜集|准备|带来|分享)[^。]{0,120}[。!.]?"),
+    Rule(
+        "aggregator_intro_prefix",
+        r"(?:下面|以下)是小编为大家[^。]{0,100}?(?:供大家参考|仅供参考|欢迎阅读|希望对大家有所帮助|希望对你有所帮助)[^。]{0,10}?[。!.]",
+        "prefix",
+    ),
+    Rule("recommend_links", r"(?:推荐访问|相关热词搜索|热门推荐|猜你感兴趣)\s*[:].{0,300}"),
+    Rule("ugc_upload_meta", r".{0,40}(?:网友投稿|网友上传|用户上传|会员上传).{0,20}"),
+    Rule("hidden_text", r"-*\s*此处隐藏\s*[:]?\s*\d+\s*字.{0,20}?-*"),
+    Rule("download_prompt", r"(?:点击下载|下载文档|全文下载|文档下载|免费下载|下载全文|下载后查看)[^。]{0,20}"),
+    Rule("ugc_disclaimer", r".{0,20}(?:本文内容由互联网用户|本站不拥有所有权|如有侵权请联系|如有侵权,请联系).{0,120}"),
+    # chrome words, removed only inside a chrome block (see module docstring)
+    Rule("nav_word", r"(?:重要|通知|公告|首页|更多|更多>>|>>|返回|网站地图|联系我们|无障碍|无障碍浏览|长者模式|关怀版|English|繁体|简体|登录|注册|RSS|政务公开|政务服务|互动交流)", "block"),
+    Rule("host_footer", r"(?:主办单位|主办|承办单位|承办|技术支持|运维单位|维护单位)\s*[:].{0,80}", "block"),
+]

@@ -1,0 +1,144 @@
+"""Idempotent document writes against a real PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from db.documents import DocumentWrite, write_document, write_documents
+from parsers.model import Fact
+from tests.db.helpers import add_url, count, make_doc
+
+TEXT = "一、总体情况\n全市检查企业29136家，约1.84万人次参与。\n二、下一步\n继续加强监管。"
+
+
+@pytest.fixture
+def conn(migrated_database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(migrated_database_url, autocommit=True) as c:
+        yield c
+
+
+def events(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    return [(r[0], r[1]) for r in conn.execute("SELECT document_id, kind FROM doc_events ORDER BY seq")]
+
+
+def test_new_document_is_created_with_sections_facts_and_one_event(conn: psycopg.Connection) -> None:
+    url_id = add_url(conn, "https://www.gov.cn/a/1.html")
+    res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT, facts=3))
+    assert res.kind == "created"
+    assert events(conn) == [(res.document_id, "created")]
+    assert conn.execute("SELECT url, site, title, published_date::text, text FROM documents").fetchall() == [
+        ("https://www.gov.cn/a/1.html", "t", "标题", "2024-03-05", TEXT)]
+    assert conn.execute("SELECT number, parent, depth, marker FROM sections ORDER BY ord").fetchall() == [
+        ("1", None, 0, "一、"), ("1.1", "1", 1, "(一)"), ("2", None, 0, "二、")]
+    assert conn.execute("SELECT indicator, value, unit, qualifier, section FROM facts ORDER BY ord").fetchall()[1] == (
+        "检查企业1", 29137.0, "家", "about", "1.1")
+
+
+def test_same_document_twice_writes_nothing_the_second_time(conn: psycopg.Connection) -> None:
+    url_id = add_url(conn, "https://www.gov.cn/a/1.html")
+    first = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT))
+    row_version = conn.execute("SELECT xmin::text FROM documents").fetchone()
+    second = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT))
+    assert (second.kind, second.document_id) == ("unchanged", first.document_id)
+    assert count(conn, "SELECT count(*) FROM documents") == 1
+    assert events(conn) == [(first.document_id, "created")]
+    # the row was not rewritten at all (same tuple version)
+    assert conn.execute("SELECT xmin::text FROM documents").fetchone() == row_version
+
+
+def test_changed_document_is_replaced_with_one_updated_event(conn: psycopg.Connection) -> None:
+    url_id = add_url(conn, "https://www.gov.cn/a/1.html")
+    first = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT, facts=3))
+    changed = make_doc(TEXT + "\n新增一段。", facts=1)
+    res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=changed)
+    assert (res.kind, res.document_id) == ("updated", first.document_id)
+    assert events(conn) == [(first.document_id, "created"), (first.document_id, "updated")]
+    assert count(conn, "SELECT count(*) FROM facts") == 1  # old facts replaced, not appended
+    assert count(conn, "SELECT count(*) FROM sections") == 3
+    assert conn.execute("SELECT text FROM documents").fetchone() == (TEXT + "\n新增一段。",)
+    # a title-only change (same text, same content hash) is still a change consumers must see
+    retitled = make_doc(TEXT + "\n新增一段。", facts=1, title="新标题")
+    assert write_document(conn, url_id=url_id, site="t", page_id=None, doc=retitled).kind == "updated"
+    assert len(events(conn)) == 3
+
+
+def test_failure_mid_transaction_leaves_nothing_partial(conn: psycopg.Connection) -> None:
+    url_id = add_url(conn, "https://www.gov.cn/a/1.html")
+    good = make_doc(TEXT, facts=2)
+    write_document(conn, url_id=url_id, site="t", page_id=None, doc=good)
+    before = conn.execute("SELECT text, output_hash FROM documents").fetchone()
+    # the document and its sections are written, then a fact violates NOT NULL (indicator)
+    bad = make_doc(TEXT + "改", facts=2)
+    bad.facts.append(Fact(indicator=None, value=1, unit="家", qualifier=None, span=(0, 1), section=None))  # type: ignore[arg-type]
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        write_document(conn, url_id=url_id, site="t", page_id=None, doc=bad)
+    assert conn.execute("SELECT text, output_hash FROM documents").fetchone() == before
+    assert count(conn, "SELECT count(*) FROM facts") == 2
+    assert count(conn, "SELECT count(*) FROM sections") == 3
+    assert [k for _, k in events(conn)] == ["created"]
+    # and a new document failing the same way leaves no row at all
+    other = add_url(conn, "https://www.gov.cn/a/2.html")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        write_document(conn, url_id=other, site="t", page_id=None, doc=bad)
+    assert count(conn, "SELECT count(*) FROM documents") == 1
+    assert count(conn, "SELECT count(*) FROM doc_lsh_bands b JOIN documents d ON d.id=b.document_id "
+                       "WHERE d.url_id = %s", other) == 0
+
+
+def test_batch_write_matches_single_writes(conn: psycopg.Connection) -> None:
+    ids = [add_url(conn, f"https://www.gov.cn/a/{i}.html") for i in range(5)]
+    docs = [make_doc(f"{TEXT}\n第{i}篇。", facts=i) for i in range(5)]
+    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    assert [r.kind for r in res] == ["created"] * 5
+    assert count(conn, "SELECT count(*) FROM facts") == sum(range(5))
+    again = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    assert [r.kind for r in again] == ["unchanged"] * 5
+    docs[2] = make_doc("完全不同的内容。", facts=1)
+    mixed = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    assert [r.kind for r in mixed] == ["unchanged", "unchanged", "updated", "unchanged", "unchanged"]
+    assert count(conn, "SELECT count(*) FROM doc_events") == 6
+
+
+def test_near_duplicates_share_a_cluster(conn: psycopg.Connection) -> None:
+    base = "关于开展全市安全生产大检查的通知。" * 3 + "各区县人民政府，市政府各部门：为切实做好安全生产工作，现将有关事项通知如下。" * 4
+    near = base + "特此通知。"
+    far = "二〇二四年第一季度国民经济运行情况：全市地区生产总值同比增长百分之五点二，规模以上工业增加值稳步增长。" * 3
+    ids = [add_url(conn, f"https://www.gov.cn/c/{i}.html") for i in range(3)]
+    a = write_document(conn, url_id=ids[0], site="t", page_id=None, doc=make_doc(base, with_minhash=True))
+    b = write_document(conn, url_id=ids[1], site="t", page_id=None, doc=make_doc(near, with_minhash=True))
+    c = write_document(conn, url_id=ids[2], site="t", page_id=None, doc=make_doc(far, with_minhash=True))
+    clusters = dict(conn.execute("SELECT id, cluster_id FROM documents").fetchall())
+    assert clusters[a.document_id] == a.document_id
+    assert clusters[b.document_id] == a.document_id
+    assert clusters[c.document_id] == c.document_id
+
+
+def test_concurrent_near_duplicates_join_one_cluster(migrated_database_url: str) -> None:
+    """Two workers writing near-duplicates at once still agree (advisory band locks)."""
+    base = "市人民政府办公室关于印发优化营商环境若干措施的通知，各有关单位要认真贯彻执行。" * 6
+    with psycopg.connect(migrated_database_url, autocommit=True) as c:
+        ids = [add_url(c, f"https://www.gov.cn/p/{i}.html") for i in range(6)]
+    docs = [make_doc(base + "附" * (i % 3), with_minhash=True) for i in range(6)]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            with psycopg.connect(migrated_database_url, autocommit=True) as c:
+                barrier.wait()
+                write_document(c, url_id=ids[i], site="t", page_id=None, doc=docs[i])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with psycopg.connect(migrated_database_url) as c:
+        clusters = {r[0] for r in c.execute("SELECT cluster_id FROM documents")}
+    assert len(clusters) == 1

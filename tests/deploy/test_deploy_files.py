@@ -1,0 +1,251 @@
+"""deploy/ is checked without a Docker engine or a cluster.
+
+compose.yaml is validated against the Compose specification (check-jsonschema ships it
+offline), the Kubernetes manifests against the Kubernetes API schemas
+(kubernetes-validate, strict: unknown fields fail), and the files are checked against
+each other and against the code: every role they start is in the entrypoint's role
+table, every setting they set exists, grace periods outlast the longest task, the lock
+file pins what is installed, and every file the Dockerfile copies exists.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.deploy.test_entrypoint import role_table
+from workers.settings import SETTINGS, Settings
+
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+VENV_BIN = Path(sys.executable).parent
+KNOWN_ENV = {s.env for s in SETTINGS}
+
+
+def _longest_task_seconds(overrides: dict[str, str] | None = None) -> int:
+    s = Settings.from_env(dict(overrides or {}))
+    return max(s.fetch_time_limit, s.process_time_limit)
+
+
+def _seconds(text: str) -> int:
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", str(text))
+    assert m and any(m.groups()), f"unreadable duration {text!r}"
+    return int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+
+
+# ---------------------------------------------------------------- compose
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+
+
+def test_compose_matches_the_compose_specification() -> None:
+    done = subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+                           str(DEPLOY / "compose.yaml")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_compose_schema_check_rejects_a_misspelled_key(tmp_path: Path) -> None:
+    """The validator is really strict about keys (else the test above proves nothing)."""
+    bad = tmp_path / "compose.yaml"
+    bad.write_text((DEPLOY / "compose.yaml").read_text(encoding="utf-8").replace("stop_grace_period:", "stop_grace_periode:", 1))
+    done = subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "stop_grace_periode" in done.stdout
+
+
+def test_compose_services_run_known_roles_after_migrate(compose: dict[str, Any]) -> None:
+    roles = role_table()
+    services = compose["services"]
+    started = {}
+    for name, svc in services.items():
+        if "build" in svc:  # the govingest image
+            role = svc["command"][0]
+            assert role in roles, f"service {name} runs unknown role {role!r}"
+            started[role] = name
+            if role != "migrate":
+                assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+                assert _seconds(svc["stop_grace_period"]) > _longest_task_seconds() or role == "flower"
+    assert {"migrate", "dispatcher", "fetch-worker", "process-worker", "flower"} <= set(started)
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_compose_redis_is_configured_as_a_broker(compose: dict[str, Any]) -> None:
+    cmd = compose["services"]["redis"]["command"]
+    pairs = dict(zip(cmd[1::2], cmd[2::2]))
+    assert pairs["--appendonly"] == "yes"
+    assert pairs["--maxmemory-policy"] == "noeviction"
+    assert any(v.endswith(":/data") for v in compose["services"]["redis"]["volumes"])
+    assert any(v.startswith("pgdata:") for v in compose["services"]["postgres"]["volumes"])
+
+
+def test_compose_env_files_and_mounts_exist(compose: dict[str, Any]) -> None:
+    for svc in compose["services"].values():
+        for entry in svc.get("env_file", []):
+            if entry.get("required", True):
+                assert (DEPLOY / entry["path"]).is_file(), entry
+        for vol in svc.get("volumes", []):
+            src = vol.split(":", 1)[0]
+            if src.startswith("."):
+                assert (DEPLOY / src).exists(), vol
+    assert (ROOT / compose["services"]["migrate"]["build"]["dockerfile"]).is_file()
+
+
+def test_deploy_sites_file_is_valid() -> None:
+    from crawler.config import load_sites
+
+    assert [s.name for s in load_sites(DEPLOY / "sites.toml")]
+
+
+# ---------------------------------------------------------------- kubernetes
+
+
+def _manifests() -> list[tuple[Path, dict[str, Any]]]:
+    out = []
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc:
+                out.append((path, doc))
+    return out
+
+
+def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for _, d in _manifests() if d["kind"] == kind}
+
+
+def test_manifests_match_kubernetes_schemas_strictly() -> None:
+    import kubernetes_validate
+    from kubernetes_validate.utils import SchemaNotFoundError
+
+    version = kubernetes_validate.latest_version()
+    skipped = []
+    for path, doc in _manifests():
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except SchemaNotFoundError:
+            # Custom resources have no schema in kubernetes-validate: checked by hand below.
+            skipped.append(doc["kind"])
+    assert set(skipped) <= {"ScaledObject", "Kustomization"}, skipped
+
+
+def test_kubernetes_validator_rejects_an_unknown_field() -> None:
+    import kubernetes_validate
+
+    job = _of_kind("Job")["govingest-migrate"]
+    bad = {**job, "spec": {**job["spec"], "backofLimit": 4}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    kust = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    files = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kust["resources"]) == files
+
+
+def _pod_specs() -> dict[str, dict[str, Any]]:
+    specs = {n: d["spec"]["template"]["spec"] for n, d in _of_kind("Deployment").items()}
+    specs.update({n: d["spec"]["template"]["spec"] for n, d in _of_kind("Job").items()})
+    return specs
+
+
+def test_pods_run_known_roles_non_root_with_requests_and_known_settings() -> None:
+    roles = role_table()
+    config = _of_kind("ConfigMap")["govingest-config"]["data"]
+    secret = _of_kind("Secret")["govingest-secrets"]["stringData"]
+    env_keys = {k for k in config if k.isupper()} | set(secret)
+    assert env_keys <= KNOWN_ENV, f"not settings: {env_keys - KNOWN_ENV}"
+    assert {"DATABASE_URL", "REDIS_URL"} <= set(secret)
+    started = set()
+    for name, spec in _pod_specs().items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        for c in spec["containers"]:
+            assert c["args"][0] in roles, f"{name} runs unknown role {c['args'][0]!r}"
+            started.add(c["args"][0])
+            assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"], name
+            refs = {next(iter(r.values()))["name"] for r in c["envFrom"]}
+            assert refs == {"govingest-config", "govingest-secrets"}, name
+    assert {"migrate", "dispatcher", "fetch-worker", "process-worker"} <= started
+
+
+def test_worker_grace_period_outlasts_the_longest_task() -> None:
+    config = _of_kind("ConfigMap")["govingest-config"]["data"]
+    longest = _longest_task_seconds({k: v for k, v in config.items() if k.isupper()})
+    for name in ("govingest-fetch-worker", "govingest-process-worker"):
+        assert _pod_specs()[name]["terminationGracePeriodSeconds"] > longest, name
+
+
+def test_disruption_budgets_and_scalers_target_real_deployments() -> None:
+    deployments = _of_kind("Deployment")
+    labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in deployments.items()}
+    pdbs = _of_kind("PodDisruptionBudget")
+    assert pdbs
+    for name, pdb in pdbs.items():
+        sel = pdb["spec"]["selector"]["matchLabels"]
+        assert any(sel.items() <= lab.items() for lab in labels.values()), f"PDB {name} selects no pods"
+    from workers.app import FETCH_QUEUE, PROCESS_QUEUE
+
+    scaled = _of_kind("ScaledObject")
+    lists = {}
+    for name, so in scaled.items():
+        target = so["spec"]["scaleTargetRef"]["name"]
+        assert target in deployments, f"ScaledObject {name} targets missing {target}"
+        assert "replicas" not in deployments[target]["spec"], f"{target}: KEDA owns replicas"
+        (trigger,) = so["spec"]["triggers"]
+        assert trigger["type"] == "redis" and int(trigger["metadata"]["listLength"]) > 0
+        lists[target] = trigger["metadata"]["listName"]
+    assert lists == {"govingest-fetch-worker": FETCH_QUEUE, "govingest-process-worker": PROCESS_QUEUE}
+
+
+def test_sites_in_configmap_are_valid(tmp_path: Path) -> None:
+    from crawler.config import load_sites
+
+    path = tmp_path / "sites.toml"
+    path.write_text(_of_kind("ConfigMap")["govingest-config"]["data"]["sites.toml"], encoding="utf-8")
+    assert load_sites(path)
+
+
+# ---------------------------------------------------------------- image
+
+
+def test_lock_pins_the_installed_runtime_dependencies() -> None:
+    done = subprocess.run([sys.executable, str(DEPLOY / "make_lock.py")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lock = (DEPLOY / "requirements.lock").read_text(encoding="utf-8")
+    assert lock == done.stdout, ("deploy/requirements.lock is stale: "
+                                 "run .venv/bin/python deploy/make_lock.py > deploy/requirements.lock")
+    pinned = {line.split("==")[0].lower() for line in lock.splitlines() if "==" in line}
+    assert {"celery", "psycopg", "trafilatura", "flower"} <= pinned
+    assert not pinned & {"pytest", "hypothesis", "check-jsonschema", "kubernetes-validate", "govingest"}
+
+
+def test_dockerfile_is_multistage_non_root_with_healthcheck_and_existing_sources() -> None:
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    lines = [ln.strip() for ln in re.sub(r"\\\n", " ", text).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    stages = [ln for ln in lines if ln.startswith("FROM ")]
+    assert len(stages) >= 2 and "slim" in text
+    final = lines[lines.index(stages[-1]):]
+    users = [ln.split()[1] for ln in final if ln.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in {"0", "root"}
+    assert any(ln.startswith("HEALTHCHECK ") and "healthcheck" in ln for ln in final)
+    assert any(ln.startswith("ENTRYPOINT ") and "govingest-entrypoint" in ln for ln in final)
+    assert "requirements.lock" in text
+    for ln in lines:
+        if ln.startswith("COPY ") and "--from=" not in ln:
+            for src in ln.split()[1:-1]:
+                assert (ROOT / src).exists(), f"Dockerfile copies missing {src}"
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8")
+    for ln in lines:
+        if ln.startswith("COPY ") and "--from=" not in ln:
+            for src in ln.split()[1:-1]:
+                assert f"!{src}" in ignore or f"!{src.rstrip('/')}/" in ignore, f"{src} is excluded from the build context"

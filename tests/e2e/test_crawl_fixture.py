@@ -1,0 +1,174 @@
+"""End to end: crawl the fixture sites into a real PostgreSQL and check what came out.
+
+One crawl (module fixture) of every fixture site; the tests read the database and the
+fixture's access log: seeds parsed to gold, robots.txt obeyed, per-host rate kept,
+every fault endpoint recorded with a clear message, and a second run 304s.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+
+from crawler.config import parse_sites
+from tests.conftest import GOLD, SHARED, _with_dbname
+from workers.fixture_site.server import FixtureSite, read_access_log
+from workers.fixture_site.sites import FaultSettings
+from workers.fixture_site.sites_toml import site_tables
+from workers.runner import CrawlResult, crawl
+
+RATE = 8.0  # requests/s per host asked of the crawler (robots Crawl-delay 0.1 allows 10)
+
+
+def load_score():
+    path = SHARED / "eval" / "score.py"
+    spec = importlib.util.spec_from_file_location("govingest_shared_score", path)
+    if spec is None or spec.loader is None:
+        pytest.fail(f"cannot import the scorer at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Crawled:
+    def __init__(self, url: str, fixture: FixtureSite, result: CrawlResult, second: CrawlResult) -> None:
+        self.url, self.fixture, self.result, self.second = url, fixture, result, second
+
+    def log(self) -> list[dict]:
+        return read_access_log(self.fixture.access_log)
+
+
+@pytest.fixture(scope="module")
+def crawled(pg_server_url: str) -> Iterator[Crawled]:
+    name = f"govingest_test_e2e_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = _with_dbname(pg_server_url, name)
+    fixture = FixtureSite(faults=FaultSettings(slow_seconds=3.0)).start()
+    try:
+        tables = site_tables(fixture, rate=RATE, concurrency=3)
+        for t in tables:  # let robots-forbidden links into the frontier, to prove they are never fetched
+            t["list_patterns"] = [*t["list_patterns"], r"/admin/"]
+        sites = parse_sites({"site": tables}, "e2e")
+        first = crawl(url, sites, linger_seconds=4.0, read_timeout=1.0, total_timeout=5.0, max_seconds=150)
+        second = crawl(url, sites, recrawl=True, linger_seconds=0.5, read_timeout=1.0, total_timeout=5.0,
+                       max_seconds=60)
+        yield Crawled(url, fixture, first, second)
+    finally:
+        fixture.stop()
+        with psycopg.connect(pg_server_url, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def doc_json(conn: psycopg.Connection, url: str) -> dict | None:
+    row = conn.execute("SELECT id, title, script, text, outline, flags FROM documents WHERE url = %s",
+                       (url,)).fetchone()
+    if row is None:
+        return None
+    facts = conn.execute(
+        "SELECT indicator, value, unit, qualifier, span_start, span_end, section FROM facts "
+        "WHERE document_id = %s ORDER BY ord", (row[0],)).fetchall()
+    return {"title": row[1], "script": row[2], "text": row[3], "outline": row[4], "flags": row[5],
+            "facts": [{"indicator": f[0], "value": f[1], "unit": f[2], "qualifier": f[3],
+                       "span": [f[4], f[5]], "section": f[6]} for f in facts]}
+
+
+def test_every_seed_page_becomes_a_gold_document(crawled: Crawled) -> None:
+    score = load_score()
+    gold = json.loads(Path(GOLD).read_text(encoding="utf-8"))
+    seeds = crawled.fixture.site("siming").seed_urls
+    assert set(gold) <= set(seeds), "the fixture serves every gold seed"
+    problems: list[str] = []
+    with psycopg.connect(crawled.url) as conn:
+        for name, exp in gold.items():
+            doc = doc_json(conn, seeds[name])
+            if doc is None:
+                state = conn.execute("SELECT state, last_error FROM urls WHERE url = %s", (seeds[name],)).fetchone()
+                problems.append(f"{name}: no document for {seeds[name]} (url: {state})")
+                continue
+            score.check(doc, exp, lambda msg, n=name: problems.append(f"{n}: {msg}"))
+    assert not problems, "\n".join(problems)
+
+
+def test_robots_disallow_never_requested(crawled: Crawled) -> None:
+    forbidden = {(i.name, u.replace(i.base_url, "")) for i in crawled.fixture.sites for u in i.disallowed_urls}
+    assert forbidden
+    requested = {(r["site"], r["path"]) for r in crawled.log()}
+    assert not forbidden & requested
+    assert any(r["path"] == "/robots.txt" for r in crawled.log())
+    with psycopg.connect(crawled.url) as conn:
+        rows = conn.execute("SELECT state, last_error_kind, last_error FROM urls WHERE url LIKE '%%/admin/%%'").fetchall()
+    assert rows and all(r[0] == "gone" and r[1] == "robots_disallowed" and "robots.txt" in r[2] for r in rows)
+
+
+def test_per_host_rate_never_above_configured(crawled: Crawled) -> None:
+    by_site: dict[str, list[float]] = defaultdict(list)
+    for r in crawled.log():
+        by_site[r["site"]].append(r["ts"])
+    assert len(by_site) == len(crawled.fixture.sites)
+    for site, stamps in by_site.items():
+        stamps.sort()
+        info = crawled.fixture.site(site)
+        allowed = min(RATE, 1 / info.crawl_delay) if info.crawl_delay else RATE
+        # any one-second window: at most the rate, plus one for the window's edge
+        worst = max(sum(1 for t in stamps[i:] if t < s + 1.0) for i, s in enumerate(stamps))
+        assert worst <= int(allowed) + 1, f"{site}: {worst} requests within one second (rate {allowed}/s)"
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        # slots are interval apart (0.95 at worst); 40 ms of thread scheduling jitter tolerated
+        assert min(gaps) >= 0.95 / allowed - 0.04, f"{site}: two requests {min(gaps):.3f}s apart"
+
+
+FAULT_ENDINGS = {
+    # fault kind -> (state, error kind, words the message must contain)
+    "not_found": ("gone", "not_found", "404"),
+    "flaky": ("done", None, None),  # 500 once, then 200 after a backoff retry
+    "rate_limited": ("done", None, None),  # 429 + Retry-After, then 200
+    "slow": ("failed", "timeout", "in time"),
+    "huge": ("failed", "too_large", "cap"),
+    "gzip_bomb": ("failed", "too_large", "decompression"),
+    "redirect_loop": ("failed", "redirect_loop", "loop"),
+    "redirect_private": ("gone", "out_of_scope", "10.0.0.1"),
+    "redirect_metadata": ("gone", "out_of_scope", "169.254.169.254"),
+    "wrong_charset": ("done", None, None),
+    "binary": ("failed", "binary_body", "binary"),
+    "empty": ("failed", "empty_body", "empty"),
+    "attachment": ("done", None, None),
+}
+
+
+def test_every_fault_endpoint_recorded_and_crawl_goes_on(crawled: Crawled) -> None:
+    faults = crawled.fixture.site("faults").fault_urls
+    assert set(FAULT_ENDINGS) <= set(faults)
+    with psycopg.connect(crawled.url) as conn:
+        for kind, (state, error, words) in FAULT_ENDINGS.items():
+            row = conn.execute("SELECT state, last_error_kind, last_error, last_status FROM urls WHERE url = %s",
+                               (faults[kind],)).fetchone()
+            assert row is not None, f"{kind}: {faults[kind]} never entered the frontier"
+            assert (row[0], row[1]) == (state, error), f"{kind}: {row}"
+            if words:
+                assert words in row[2], f"{kind}: message {row[2]!r} lacks {words!r}"
+        pdf = conn.execute("SELECT kind, content_type, content_length FROM urls WHERE url = %s",
+                           (faults["attachment"],)).fetchone()
+        assert pdf[0] == "attachment" and pdf[1] == "application/pdf" and pdf[2] > 0
+        # the wrong-charset and recovered pages still became documents
+        for kind in ("flaky", "rate_limited", "wrong_charset"):
+            assert doc_json(conn, faults[kind]) is not None, kind
+        assert conn.execute("SELECT count(*) FROM urls WHERE state IN ('new', 'fetching')").fetchone()[0] == 0
+
+
+def test_second_run_conditional_gets_store_nothing(crawled: Crawled) -> None:
+    first_docs = sum(s.documents for s in crawled.result.sites.values())
+    assert first_docs >= 5 + 6  # the seeds and the gbk articles at least
+    second = crawled.second
+    assert sum(s.stored for s in second.sites.values()) == 0
+    assert sum(s.created for s in second.sites.values()) == 0
+    assert sum(s.documents for s in second.sites.values()) == first_docs
+    assert second.sites["siming"].not_modified >= 5  # every seed article answered 304
+    conditional = [r for r in crawled.log() if r.get("headers", {}).get("If-None-Match")]
+    assert conditional and all(r["status"] in (304, 200) for r in conditional)

@@ -1,0 +1,83 @@
+"""facts: numbers with units, qualifiers, money, indicators, spans and sections."""
+from __future__ import annotations
+
+from parsers.facts import extract_facts
+from parsers.model import Fact
+from parsers.outline import parse_outline
+
+
+def facts_of(*paragraphs: str) -> list[Fact]:
+    ps = list(paragraphs)
+    return extract_facts(ps, parse_outline(ps))
+
+
+def one(text: str) -> Fact:
+    found = facts_of(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_indicator_before_the_number() -> None:
+    f = one("检查企业29136家。")
+    assert (f.indicator, f.value, f.unit, f.qualifier) == ("检查企业", 29136, "家", None)
+
+
+def test_indicator_after_the_number_when_before_is_a_bare_verb_or_empty() -> None:
+    f = facts_of("协调4所学校、3个社区开放部分区域。")
+    assert [(x.indicator, x.value, x.unit) for x in f] == [("学校", 4, "所"), ("社区", 3, "个")]
+    g = one("警示教育片放映，1.84万人次参加。")
+    assert (g.indicator, g.value, g.unit) == ("参加", 18400, "人次")
+
+
+def test_de_modifier_points_to_what_follows() -> None:
+    f = facts_of("接入公安、水务等22家应急联动单位的13万路视频信号。")
+    assert [(x.indicator, x.value, x.unit) for x in f] == [("应急联动单位", 22, "家"), ("视频信号", 130000, "路")]
+
+
+def test_qualifiers() -> None:
+    f = facts_of("清理林区道路约69.75公里，可燃物近238.8吨，群发短信88万余条，储备物资10余万件，不足5人，覆盖100人以上。")
+    got = [(x.value, x.unit, x.qualifier) for x in f]
+    assert got == [
+        (69.75, "公里", "about"), (238.8, "吨", "nearly"), (880000, "条", "at_least"),
+        (100000, "件", "at_least"), (5, "人", "at_most"), (100, "人", "at_least"),
+    ]
+
+
+def test_money_is_expanded_to_yuan() -> None:
+    f = facts_of("行政处罚10.61万元，下发救助资金385.886万元，投入2亿元。")
+    assert [(x.value, x.unit) for x in f] == [(106100, "元"), (3858860, "元"), (200_000_000, "元")]
+    assert all(isinstance(x.value, int) for x in f)
+
+
+def test_percent_and_chinese_numerals() -> None:
+    f = facts_of("截至目前，发生生产安全事故一起，受伤一人。十五个专项领导小组，分别下降20.8%和36.7%。")
+    got = [(x.indicator, x.value, x.unit) for x in f]
+    assert got[:3] == [("发生生产安全事故", 1, "起"), ("受伤", 1, "人"), ("专项领导小组", 15, "个")]
+    assert [(x.value, x.unit) for x in f[3:]] == [(20.8, "%"), (36.7, "%")]
+
+
+def test_not_facts_dates_years_phones_doc_numbers_words() -> None:
+    text = (
+        "2024年11月5日，教思政厅函〔2024〕10号，电话：0991-3193615，1-6月份，"
+        "第3次会议，编制防汛指挥一张图，一体化平台，统一指挥，唯一一家，集中2个月，与大家一起。"
+    )
+    assert facts_of(text) == []
+
+
+def test_placeholders_are_never_facts() -> None:
+    assert facts_of("总计检查企业*家，排查隐患*处，罚款*万元，占比*%。") == []
+
+
+def test_spans_index_the_joined_text_and_sections_follow_the_outline() -> None:
+    ps = ["一、主要工作", "（一）排查整治", "检查企业29136家，整改隐患11040处。", "二、下一步", "培训5800余人。"]
+    text = "\n".join(ps)
+    found = extract_facts(ps, parse_outline(ps))
+    assert [text[f.span[0]:f.span[1]] for f in found] == ["29136家", "11040处", "5800余人"]
+    assert [f.section for f in found] == ["1.1", "1.1", "2"]
+    assert found[2].qualifier == "at_least"
+
+
+def test_preamble_fact_has_no_section() -> None:
+    ps = ["全市共发生生产安全事故19起。", "一、工作", "检查企业7.2万家次。"]
+    found = extract_facts(ps, parse_outline(ps))
+    assert [(f.section, f.value, f.unit) for f in found] == [(None, 19, "起"), ("1", 72000, "家次")]

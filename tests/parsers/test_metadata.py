@@ -1,0 +1,103 @@
+"""metadata: gov meta tags first, then trafilatura/htmldate, then in-page labels."""
+from __future__ import annotations
+
+import pytest
+
+from parsers.decode import decode
+from parsers.extract import extract
+from parsers.metadata import clean_title, extract_metadata, normalize_date
+from parsers.model import Decoded, Metadata
+from tests.conftest import REAL
+
+HTML = REAL / "html"
+
+
+def _meta_of(name: str) -> Metadata:
+    decoded = decode((HTML / name).read_bytes())
+    return extract_metadata(decoded, extract(decoded))
+
+
+def _page(html: str) -> Metadata:
+    decoded = Decoded(text=html, encoding="utf-8", is_html=True)
+    return extract_metadata(decoded, extract(decoded))
+
+
+def test_gov_meta_tags_come_first() -> None:
+    meta = _meta_of("gne-shanxi__1.html")
+    assert meta.title == "山西品牌丝路行（南美站）正式启动"
+    assert meta.published_at == "2019-09-18T06:23"
+    assert meta.source == "山西日报"
+    assert meta.site_name == "山西省人民政府门户网站"
+    assert meta.column == "山西要闻"
+
+
+def test_markup_inside_a_meta_value_is_removed() -> None:
+    # the site's ArticleTitle carries a literal <div>…</div> around its subtitle
+    meta = _meta_of("ia__500b350d-d38d-4fb0-9e81-75e0c95e95a8.html")
+    assert meta.title == "为现代化巴彦淖尔建设凝聚强大智慧和力量——热烈祝贺市政协五届一次会议开幕"
+
+
+def test_pages_without_gov_tags_use_title_and_in_page_labels() -> None:
+    meta = _meta_of("ia__a0cb0242-d33a-4a90-b0c4-f27d791e0a9e.html")
+    assert meta.title == "农机专家李金泽：为农机行业搭建现代化信息平台"  # "_振兴东北" suffix gone
+    assert meta.published_at == "2005-08-16"  # truth/…meta.json
+    assert meta.source == "新华网"  # not the 凡本网注明“来源：…” copyright notice further down
+
+
+def test_a_bare_date_under_the_headline_is_found() -> None:
+    meta = _meta_of("ia__b26fbb82-9d98-42f0-af75-7439c1706bcd.html")
+    assert meta.published_at == "2022-02-13T07:48"  # truth/…meta.json: 2022-02-13 07:48
+    assert meta.source == "新华日报"  # not "新华日报 小" (the font-size widget follows it)
+
+
+def test_empty_source_label_is_not_filled_with_the_next_label() -> None:
+    meta = _page("""<html><head><title>县人大常委会召开代表约见会议_绥滨县人民政府</title></head><body>
+      <div>信息来源: 发布日期：2024-07-05 13:57</div>
+      <div class="TRS_Editor"><p>7月4日，县人大常委会召开人大代表约见国家机关负责人会议，听取有关部门工作情况汇报。</p></div>
+      </body></html>""")
+    assert meta.source is None
+    assert meta.published_at == "2024-07-05T13:57"
+    assert meta.title == "县人大常委会召开代表约见会议"
+
+
+def test_in_page_labels_index_and_document_numbers() -> None:
+    meta = _page("""<html><head><title>关于印发实施方案的通知</title></head><body>
+      <table><tr><td>索引号：</td><td>11370200004609373M/2024-00123</td><td>发布机构：</td><td>青岛市人民政府办公厅</td></tr>
+      <tr><td>文号：</td><td>青政办字〔2024〕12号</td><td>发布日期：</td><td>2024年5月13日</td></tr></table>
+      <div id="zoom"><p>各区、市人民政府，市政府各部门，市直各单位：现将实施方案印发给你们，请认真贯彻执行。</p></div>
+      </body></html>""")
+    assert meta.index_no == "11370200004609373M/2024-00123"
+    assert meta.doc_no == "青政办字〔2024〕12号"
+    assert meta.source == "青岛市人民政府办公厅"
+    assert meta.published_at == "2024-05-13"
+
+
+@pytest.mark.parametrize("raw,want", [
+    ("2024-03-03 15:54:07", "2024-03-03T15:54"),
+    ("2023-08-19 10∶08", "2023-08-19T10:08"),  # the ratio sign some sites print as a colon
+    ("2024年6月13日", "2024-06-13"),
+    ("2022年02月13日07:48", "2022-02-13T07:48"),
+    ("2019/9/8", "2019-09-08"),
+    ("2024-13-40", None),
+    ("昨天", None),
+    (None, None),
+])
+def test_normalize_date(raw: str | None, want: str | None) -> None:
+    assert normalize_date(raw) == want
+
+
+@pytest.mark.parametrize("raw,site,column,want", [
+    ("第七届武汉设计双年展闭幕 - 武汉市人民政府门户网站", None, None, "第七届武汉设计双年展闭幕"),
+    ("我国首届养老专业本科生迎来毕业季_新闻频道_中国青年网", None, None, "我国首届养老专业本科生迎来毕业季"),
+    ("2024年鄠邑区第十一届国家网络安全宣传周启动-西安市人民政府", None, None, "2024年鄠邑区第十一届国家网络安全宣传周启动"),
+    ("【组团式帮扶】北京教育专家团赴青海玉树-相关工作-北京市发展和改革委员会", "北京市发展和改革委员会", "相关工作",
+     "【组团式帮扶】北京教育专家团赴青海玉树"),
+    ("1-10月德清县固定资产投资结构趋稳趋优", None, None, "1-10月德清县固定资产投资结构趋稳趋优"),
+    ("短讯_某某市人民政府", None, None, "短讯"),
+    ("新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::", None, None,
+     "新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::"),
+    ("  ", None, None, None),
+])
+def test_clean_title_strips_site_and_column_suffixes(raw: str, site: str | None, column: str | None,
+                                                      want: str | None) -> None:
+    assert clean_title(raw, site, column) == want

@@ -1,0 +1,125 @@
+"""Issue 2 acceptance on every real page in fixtures/real/html.
+
+Scored with the project's own scorer (`../shared/eval/pages.py`: character-bigram F1
+after NFKC + Traditional→Simplified fold) so the test and `eval/pages.py --cmd …`
+can never disagree about what a figure means. The whole parse runs (decode … normalize),
+because the text that counts is the final `text`.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from parsers.pipeline import parse
+from tests.conftest import REAL, SHARED
+
+# The issue's chrome markers (eval/pages.py scores a longer list; these are the acceptance).
+CHROME = ["网站标识码", "ICP备", "公网安备", "扫一扫", "分享到", "打印本页", "关闭窗口", "当前位置", "字号", "无障碍", "主办单位"]
+
+
+def _scorer() -> ModuleType:
+    path = SHARED / "eval" / "pages.py"
+    if not path.exists():
+        pytest.fail(f"scorer not found at {path}: set GOVINGEST_SHARED to the shared/ folder")
+    spec = importlib.util.spec_from_file_location("govingest_eval_pages", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _manifest() -> list[dict[str, str]]:
+    with open(REAL / "MANIFEST.tsv", encoding="utf-8") as fh:
+        return [row for row in csv.DictReader(fh, delimiter="\t") if (REAL / "html" / row["file"]).exists()]
+
+
+ROWS = _manifest()
+
+
+@pytest.fixture(scope="module")
+def scorer() -> ModuleType:
+    return _scorer()
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, dict[str, Any]]:
+    """Every page parsed once for the whole module; a page that raises is recorded, not hidden."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in ROWS:
+        try:
+            out[row["file"]] = parse((REAL / "html" / row["file"]).read_bytes()).to_json()
+        except Exception as exc:  # recorded so test_every_page_parses names the page
+            out[row["file"]] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def test_the_fixture_set_is_complete() -> None:
+    assert len(ROWS) == 27
+    assert sum(r["kind"] == "gov" for r in ROWS) >= 21
+
+
+def test_every_page_parses(results: dict[str, dict[str, Any]]) -> None:
+    errors = {name: r["error"] for name, r in results.items() if "error" in r}
+    assert not errors
+    assert all(r["text"].strip() for r in results.values())
+
+
+def test_human_truth_bigram_f1(results: dict[str, dict[str, Any]], scorer: ModuleType) -> None:
+    scores: dict[str, float] = {}
+    for row in ROWS:
+        truth, kind = scorer.truth_for(REAL, row["file"])
+        if kind == "human":
+            scores[row["file"]] = scorer.prf(results[row["file"]].get("text", ""), truth)[2]
+    assert len(scores) == 6  # 3 immortal-autumn, 2 magic-html, 1 readability
+    low = {k: round(v, 3) for k, v in scores.items() if v < 0.85}
+    assert not low, f"pages below F1 0.85: {low}"
+    mean = sum(scores.values()) / len(scores)
+    assert mean >= 0.95, f"mean F1 {mean:.3f} < 0.95: {scores}"
+
+
+def test_silver_truth_bigram_f1_does_not_regress(results: dict[str, dict[str, Any]], scorer: ModuleType) -> None:
+    """Silver truth (the page's body element picked by hand) is not the acceptance bar, but
+    a drop here means a container or chrome rule broke. Some mhxqwer copies carry inserted
+    promotional paragraphs the silver leaves out, which caps their precision."""
+    scores = []
+    for row in ROWS:
+        truth, kind = scorer.truth_for(REAL, row["file"])
+        if kind == "silver":
+            p, r, f = scorer.prf(results[row["file"]].get("text", ""), truth)
+            assert r >= 0.95, f"{row['file']}: recall {r:.2f}: part of the article was lost"
+            scores.append(f)
+    assert sum(scores) / len(scores) >= 0.9
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["kind"] == "gov"], ids=lambda r: r["file"][:40])
+def test_no_chrome_markers_on_gov_pages(row: dict[str, str], results: dict[str, dict[str, Any]],
+                                       scorer: ModuleType) -> None:
+    truth, _ = scorer.truth_for(REAL, row["file"])
+    text = scorer.fold(results[row["file"]].get("text", ""))
+    leaked = [m for m in CHROME if m in text and m not in scorer.fold(truth or "")]
+    assert not leaked
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r["file"][:40])
+def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: dict[str, dict[str, Any]],
+                                                scorer: ModuleType) -> None:
+    want = scorer.meta_of(REAL, row["file"])
+    got = results[row["file"]]
+    if want["title"]:
+        # markup inside the meta value (ia__500b… wraps its subtitle in <div>) is not title text
+        assert scorer.fold(got["title"] or "") == scorer.fold(re.sub(r"<[^>]+>", "", want["title"]).strip())
+    if want["date"]:
+        # same date and, where the tag has one, the same hour and minute
+        assert got["published_at"] and _digits(got["published_at"]) == _digits(want["date"])[:12]
+    if want["source"]:
+        assert scorer.fold(got["source"] or "") == scorer.fold(want["source"])

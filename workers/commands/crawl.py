@@ -1,0 +1,56 @@
+"""`govingest crawl [--sites FILE] [--site NAME]`: crawl configured sites in this process."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.config import ConfigError, SiteConfig, load_sites
+from db.connect import DatabaseUnavailable, resolve_database_url
+from db.migrate import MigrationError
+from workers.cli import UserError
+from workers.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("crawl", help="crawl the configured sites in this process, then print a per-site summary")
+    p.add_argument("--sites", metavar="FILE", help="sites file (TOML); default GOVINGEST_SITES or ./sites.toml")
+    p.add_argument("--site", action="append", metavar="NAME", help="crawl only this site (repeatable)")
+    p.add_argument("--threads", type=int, help="fetch threads (default: twice the sum of per-host concurrency)")
+    p.add_argument("--recrawl", action="store_true",
+                   help="make every known URL of the sites due now (conditional GETs for unchanged pages)")
+    p.add_argument("--linger", type=float, default=15.0, metavar="SECONDS",
+                   help="finish when nothing is due within this many seconds (default 15)")
+    p.add_argument("--max-seconds", type=float, metavar="SECONDS", help="stop after this long")
+    p.set_defaults(func=run)
+
+
+def select_sites(path: str, names: list[str] | None) -> list[SiteConfig]:
+    """Sites of the file, narrowed to `names`; UserError naming what is wrong."""
+    try:
+        sites = load_sites(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    if names:
+        known = {s.name for s in sites}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UserError(f"no site named {', '.join(map(repr, unknown))} in {path}; "
+                            f"sites there: {', '.join(sorted(known))}")
+        sites = [s for s in sites if s.name in names]
+    return sites
+
+
+def run(args: argparse.Namespace) -> int:
+    from workers.runner import Progress, crawl, format_summary
+
+    settings = Settings.from_env()
+    sites = select_sites(args.sites or settings.sites_file, args.site)
+    try:
+        url = resolve_database_url(settings)
+        result = crawl(url, sites, threads=args.threads, linger_seconds=args.linger,
+                       max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
+    except (DatabaseUnavailable, MigrationError) as exc:
+        raise UserError(str(exc)) from exc
+    print(format_summary(result))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,28 @@
+"""`govingest migrate`: bring the database schema to this code's version."""
+from __future__ import annotations
+
+import argparse
+
+from db.connect import DatabaseUnavailable, connect, resolve_database_url
+from db.migrate import MigrationError, applied_versions, migrate
+from workers.cli import UserError
+from workers.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("migrate", help="apply pending schema migrations (idempotent)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        with connect(resolve_database_url(Settings.from_env()), autocommit=True) as conn:
+            applied = migrate(conn)
+            version = max(applied_versions(conn), default=0)
+    except (DatabaseUnavailable, MigrationError) as exc:
+        raise UserError(str(exc)) from exc
+    if applied:
+        print(f"applied {len(applied)} migration(s): {', '.join(applied)}; schema at version {version:04d}")
+    else:
+        print(f"schema up to date at version {version:04d}; nothing to apply")
+    return 0

@@ -1,0 +1,114 @@
+"""Hostile bodies for the fault endpoints: gzip bomb, 50 MB stream, poison page, binary, PDF.
+
+Why these are built once and cached at module level: a gzip bomb expanding to gigabytes
+costs ~0.2 s to build and several megabytes to hold, and the benchmarks start fixture
+sites many times in one process. Nothing here builds a huge body in memory: the 50 MB
+body is a generator of one reused 64 KiB chunk.
+"""
+from __future__ import annotations
+
+import random
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+
+_ZERO_CHUNK = 16 * 1024 * 1024
+_lock = threading.Lock()
+_bomb: bytes | None = None
+
+BOMB_EXPANDED_BYTES = 4 * 1024 ** 3  # 4 GiB of zeros behind ~4 MB of gzip
+
+
+def gzip_bomb() -> bytes:
+    """A valid gzip stream of ~4 MB that inflates to `BOMB_EXPANDED_BYTES` of zeros.
+
+    Deflate after a Z_FULL_FLUSH forgets its history, so every further 16 MiB of zeros
+    compresses to the same bytes: compress two chunks, repeat the second, close the
+    stream with an empty final block and the real CRC32/ISIZE trailer. Building it takes
+    a fraction of a second instead of compressing 4 GiB.
+    """
+    global _bomb
+    with _lock:
+        if _bomb is None:
+            zeros = bytes(_ZERO_CHUNK)
+            comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip wrapper
+            first = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
+            repeat = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
+            chunks = BOMB_EXPANDED_BYTES // _ZERO_CHUNK
+            crc = 0
+            for _ in range(chunks):
+                crc = zlib.crc32(zeros, crc)
+            final_empty_block = b"\x03\x00"  # BFINAL=1, fixed Huffman, end-of-block
+            trailer = struct.pack("<II", crc, BOMB_EXPANDED_BYTES & 0xFFFFFFFF)
+            _bomb = first + repeat * (chunks - 1) + final_empty_block + trailer
+        return _bomb
+
+
+HUGE_BYTES = 50 * 1024 * 1024
+
+
+def huge_body(total: int = HUGE_BYTES) -> Iterator[bytes]:
+    """`total` bytes of a plausible HTML page, streamed in 64 KiB chunks."""
+    head = b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\xe5\xa4\xa7\xe6\x96\x87\xe4\xbb\xb6</title></head><body>"
+    para = "<p>本段为超长页面的填充内容，用于检验抓取端的响应体大小上限。</p>\n".encode()
+    chunk = para * (65536 // len(para))
+    yield head
+    left = total - len(head)
+    while left > 0:
+        piece = chunk if left >= len(chunk) else chunk[:left]
+        left -= len(piece)
+        yield piece
+
+
+def binary_blob(size: int = 32 * 1024) -> bytes:
+    """Deterministic binary junk (a PNG signature, then noise) to serve as text/html."""
+    rng = random.Random(20241125)
+    return b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(size - 8))
+
+
+def tiny_pdf(title: str = "附件") -> bytes:
+    """A minimal valid one-page PDF: gov articles link such attachments."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+    ]
+    stream = b"BT /F1 12 Tf 72 720 Td (govingest fixture attachment) Tj ET"
+    objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+POISON_DEPTH = 20_000
+POISON_ROWS = 40_000
+
+
+def poison_page(depth: int = POISON_DEPTH, rows: int = POISON_ROWS) -> bytes:
+    """The fleet drill's poison page (~4 MB): what a parser must survive, not parse.
+
+    It combines the two shapes that hurt HTML pipelines: `depth` nested <div>s (blows
+    recursion limits in tree walkers, and libxml2's depth limit cuts the tree), and a
+    `rows` x 8 <table> of short numeric cells inside the deepest div (text-density
+    scoring and fact extraction go quadratic-ish over tens of thousands of nodes, and
+    every cell looks like a number fact). A worker must end it by its per-document
+    timeout as a recorded failure and move on; it must not take the worker down.
+    """
+    cell_rows = "".join(
+        f"<tr><td>{r}</td><td>检查企业{r % 997}家</td><td>{r * 7 % 1000}</td><td>隐患{r % 89}处</td>"
+        f"<td>{r % 13}.{r % 10}%</td><td>{r * 3}</td><td>整改{r % 61}处</td><td>约{r % 50}万元</td></tr>"
+        for r in range(rows))
+    html = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>统计数据汇总表</title>"
+            "<meta name=\"ArticleTitle\" content=\"统计数据汇总表\"></head><body>"
+            + "<div>" * depth
+            + "<div class=\"TRS_Editor\"><p>一、数据汇总</p><table>" + cell_rows + "</table></div>"
+            + "</div>" * depth + "</body></html>")
+    return html.encode("utf-8")

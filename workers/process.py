@@ -1,0 +1,127 @@
+"""Process stored pages: raw page → parse → document, the one path every caller uses.
+
+`ingest`, `reparse`, the in-process crawl and the Celery `process` task all call
+`process_page` (or `process_pages` for batches), so a page becomes the same document
+whichever way it arrived. Bad input never escapes as an exception: a page that cannot
+be parsed leaves its URL in state 'failed' with the reason, and the caller goes on.
+
+Transactions are kept short on purpose: the page is read in one, parsed with no
+transaction open (an open transaction would hold back the change feed, whose cursor
+waits for the oldest running transaction), and written in another.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import psycopg
+
+from db.documents import DocumentWrite, write_documents
+from db.pages import PageNotFound, StoredPage, load_page, record_encoding
+from db.urls import record_parse_failure
+from parsers.model import ParsedDocument, ParseError
+from parsers.timeout import parse_with_timeout
+from parsers.stats import Stats
+
+log = logging.getLogger(__name__)
+
+OutcomeKind = Literal["created", "updated", "unchanged", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    page_id: int
+    url_id: int | None
+    kind: OutcomeKind
+    document_id: int | None = None
+    error: str | None = None  # one line for a person when kind is 'failed' or 'skipped'
+
+
+def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
+    """The parsed document, or the reason it cannot be one (never raises)."""
+    try:
+        return parse_with_timeout(page.body, url=page.url, content_type=page.content_type,
+                                  body_selector=page.body_selector, stats=stats)
+    except ParseError as exc:
+        return exc.reason
+    except Exception as exc:  # a parser bug must not stop the worker; record it on the URL
+        log.exception("parser crashed", extra={"page_id": page.page_id, "url": page.url})
+        stats.update("parser_crashes")
+        return f"parser error {type(exc).__name__}: {exc} (a bug in govingest: please report it with this URL)"
+
+
+def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:
+    with conn.transaction():
+        record_parse_failure(conn, page.url_id, kind="parse", message=reason)
+    stats.update("documents_failed")
+    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
+
+
+def _load(conn: psycopg.Connection, page_id: int) -> StoredPage | ProcessOutcome:
+    try:
+        with conn.transaction():
+            return load_page(conn, page_id)
+    except PageNotFound as exc:
+        return ProcessOutcome(page_id, None, "skipped", error=str(exc))
+
+
+def process_page(conn: psycopg.Connection, page_id: int, *, stats: Stats | None = None) -> ProcessOutcome:
+    """Parse stored page `page_id` and write its document (one transaction)."""
+    return process_pages(conn, [page_id], stats=stats, batch_size=1)[0]
+
+
+def process_pages(
+    conn: psycopg.Connection, page_ids: Sequence[int], *, stats: Stats | None = None, batch_size: int = 100
+) -> list[ProcessOutcome]:
+    """Process many pages, writing documents in batches of `batch_size` (bulk paths).
+
+    If a batch write fails (e.g. a constraint a parse output violates), its documents
+    are retried one by one so one bad document costs only itself.
+    """
+    stats = stats if stats is not None else Stats()
+    outcomes: dict[int, ProcessOutcome] = {}
+    pending: list[tuple[StoredPage, DocumentWrite]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        try:
+            results = write_documents(conn, [w for _, w in pending], stats=stats)
+            for (page, _), res in zip(pending, results):
+                outcomes[page.page_id] = ProcessOutcome(page.page_id, page.url_id, res.kind, res.document_id)
+        except psycopg.DatabaseError as exc:
+            if len(pending) == 1:
+                page = pending[0][0]
+                reason = f"storing the document failed: {str(exc).strip().splitlines()[0]}"
+                log.error("document write failed", extra={"page_id": page.page_id, "error": reason})
+                outcomes[page.page_id] = _fail(conn, page, reason, stats)
+            else:
+                batch = list(pending)
+                for page, w in batch:
+                    pending[:] = [(page, w)]
+                    flush()
+        pending.clear()
+
+    for page_id in page_ids:
+        loaded = _load(conn, page_id)
+        if isinstance(loaded, ProcessOutcome):
+            outcomes[page_id] = loaded
+            continue
+        page = loaded
+        if page.status >= 400:
+            outcomes[page_id] = ProcessOutcome(page_id, page.url_id, "skipped",
+                                               error=f"HTTP {page.status}: not a document")
+            continue
+        parsed = _parse_page(page, stats)
+        if isinstance(parsed, str):
+            outcomes[page_id] = _fail(conn, page, parsed, stats)
+            continue
+        if page.encoding is None and parsed.encoding:
+            with conn.transaction():
+                record_encoding(conn, page_id, parsed.encoding)
+        pending.append((page, DocumentWrite(page.url_id, page.site, page_id, parsed)))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return [outcomes[p] for p in page_ids]
