@@ -43,6 +43,7 @@ class FetchResult:
     message: str | None = None
     retry_after: float | None = None  # seconds, from Retry-After
     redirects: int = 0
+    redirect_to: str | None = None  # with follow_redirects=False: the checked, canonical target
     elapsed: float = 0.0
 
     @property
@@ -128,8 +129,14 @@ def fetch(
     total_timeout: float = 60.0,
     max_redirects: int = MAX_REDIRECTS,
     read_body: Callable[[str | None], bool] = lambda content_type: True,
+    follow_redirects: bool = True,
 ) -> FetchResult:
     """GET `url` following at most `max_redirects` in-scope redirects.
+
+    With `follow_redirects=False` a redirect ends the fetch as error kind "redirect"
+    with `redirect_to` set (already checked for scope and private addresses): the
+    crawler puts the target in the frontier, so every hop waits for its own
+    politeness slot instead of hitting the host twice in one.
 
     `read_body(content_type)` decides after the headers whether the body is wanted;
     attachments are recorded from their headers without downloading them.
@@ -189,13 +196,16 @@ def fetch(
                     return end("bad_redirect", f"HTTP {status} to {location!r}, not an http(s) URL")
                 if target in seen:
                     return end("redirect_loop", f"redirect loop: {current} leads back to {target}")
-                if hop == max_redirects:
-                    return end("too_many_redirects", f"more than {max_redirects} redirects, last to {target}")
                 blocked = _blocked_literal(target, allow_private)
                 if blocked:
                     return end("blocked_address", f"redirected to {target}: {blocked}")
                 if not in_scope(target):
                     return end("out_of_scope", f"redirected to {target}, outside the site's allowed hosts; not followed")
+                if not follow_redirects:
+                    result.redirect_to = target
+                    return end("redirect", f"HTTP {status}: redirects to {target}")
+                if hop == max_redirects:
+                    return end("too_many_redirects", f"more than {max_redirects} redirects, last to {target}")
                 seen.add(target)
                 current = target
                 result.redirects = hop + 1

@@ -14,6 +14,13 @@ gone). Events are ordered by (xid, seq) and the cursor is a position in that ord
 every future event sorts after everything already returned, so resuming from the
 last seen event can never skip one.
 
+Transaction ids and xmin are cluster-wide: any transaction open anywhere on the server
+(another database included) holds the feed back until it ends. Keep transactions
+short (`workers.process` parses outside any transaction for this reason); a stuck
+`idle in transaction` session shows up as a feed that stops advancing, never as a
+lost event. The alternative we rejected, a commit-ordered counter (a row lock or
+advisory lock taken just before commit), serialises every document write.
+
 The public cursor stays the `seq` of the last event a consumer saw (`--after SEQ`);
 we look up its xid to find the position. The price: an event is delayed while an
 older transaction is still open (a long transaction holds the feed back; it never

@@ -119,19 +119,54 @@ def mark_processed(conn: psycopg.Connection, page_id: int) -> None:
 def fail_page(conn: psycopg.Connection, page_id: int, *, kind: str, message: str) -> None:
     """End a page that cannot be processed: its URL is `failed` with the reason, the page done.
 
-    Only the URL's latest outcome fields change; the raw page stays for `govingest reparse`.
+    The raw page stays for `govingest reparse`.
     """
+    from db.urls import record_parse_failure
+
     with conn.transaction():
-        conn.execute(
-            """
-            UPDATE urls SET state = 'failed', last_error_kind = %s, last_error = %s,
-                            lease_until = NULL, lease_owner = NULL
-            WHERE id = (SELECT url_id FROM pages WHERE id = %s)
-            """,
-            (kind, message, page_id),
-        )
-        conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s", (page_id,))
+        row = conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s RETURNING url_id",
+                           (page_id,)).fetchone()
+        if row is not None:
+            record_parse_failure(conn, row[0], kind=kind, message=message)
     conn.commit()
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """What one crawl run did for one site, read back from PostgreSQL (the fleet's workers
+    are other processes, so the dispatcher cannot count their work in memory)."""
+
+    site: str
+    fetched: int
+    not_modified: int
+    stored: int
+    changed: int  # documents created or updated (change-feed events)
+    errors: dict[str, int]
+
+
+def run_counts(conn: psycopg.Connection, sites: list[str], since: datetime) -> list[RunCounts]:
+    out = []
+    for site in sites:
+        fetched, not_modified = conn.execute(
+            """SELECT count(*) FILTER (WHERE last_status IS NOT NULL),
+                      count(*) FILTER (WHERE last_status = 304)
+               FROM urls WHERE site = %s AND last_fetched_at >= %s""", (site, since)).fetchone()
+        stored = conn.execute(
+            """SELECT count(*) FROM pages p JOIN urls u ON u.id = p.url_id
+               WHERE u.site = %s AND p.fetched_at >= %s""", (site, since)).fetchone()[0]
+        changed = conn.execute(
+            """SELECT count(*) FROM doc_events e JOIN documents d ON d.id = e.document_id
+               WHERE d.site = %s AND e.at >= %s""", (site, since)).fetchone()[0]
+        errors = dict(conn.execute(
+            """SELECT last_error_kind, count(*) FROM urls
+               WHERE site = %s AND last_error_kind IS NOT NULL
+                 AND (last_fetched_at >= %s OR state = 'failed' AND id IN
+                      (SELECT url_id FROM pages WHERE processed_at >= %s))
+               GROUP BY 1""", (site, since, since)).fetchall())
+        out.append(RunCounts(site, int(fetched), int(not_modified), int(stored), int(changed),
+                             {k: int(v) for k, v in errors.items()}))
+    conn.commit()
+    return out
 
 
 @dataclass(frozen=True)

@@ -174,19 +174,39 @@ def claim_due(
             ).fetchone()
             if row is None:
                 continue
-            # next slot: one interval after the previous slot (no drift when a poll is a
-            # little late), never closer than 0.95 interval to this hand-out, and an idle
-            # host does not bank a burst
+            # next slot: one interval after the previous slot when this hand-out was at most
+            # half an interval late (a late poll does not drift the rate), else one interval
+            # from now (an idle host does not bank a burst)
             conn.execute(
-                """UPDATE hosts SET next_allowed_at = greatest(
-                       next_allowed_at + make_interval(secs => %(i)s),
-                       clock_timestamp() + make_interval(secs => %(i)s * 0.95))
+                """UPDATE hosts SET next_allowed_at = CASE
+                       WHEN clock_timestamp() - next_allowed_at <= make_interval(secs => %(i)s * 0.5)
+                       THEN next_allowed_at + make_interval(secs => %(i)s)
+                       ELSE clock_timestamp() + make_interval(secs => %(i)s) END
                    WHERE host = %(host)s""",
                 {"i": interval, "host": host},
             )
             claims.append(Claim(*row))
     conn.commit()  # when the caller had a transaction open, the block above was a savepoint
     return claims
+
+
+def redirect_chain(conn: psycopg.Connection, url_id: int, limit: int = 20) -> list[str]:
+    """`url_id`'s URL, then the URLs that redirected to it, nearest first.
+
+    A redirect target enters the frontier with `discovered_from` = the redirecting URL,
+    so walking `discovered_from` while the parent's last answer was a redirect gives the
+    chain: what the crawler needs to count hops and spot loops across frontier entries.
+    """
+    rows = conn.execute(
+        """WITH RECURSIVE chain(id, url, parent, n) AS (
+               SELECT id, url, discovered_from, 0 FROM urls WHERE id = %(id)s
+               UNION ALL
+               SELECT u.id, u.url, u.discovered_from, c.n + 1 FROM chain c JOIN urls u ON u.id = c.parent
+               WHERE u.last_status IN (301, 302, 303, 307, 308) AND c.n < %(limit)s)
+           SELECT url FROM chain ORDER BY n""",
+        {"id": url_id, "limit": limit},
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = None) -> float | None:

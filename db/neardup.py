@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import psycopg
 
+from db import bulk
+
 THRESHOLD = 0.8
 # Advisory lock space for band buckets. Bounded so a big batch takes at most this
 # many locks (the shared lock table is finite); collisions only serialise writers.
@@ -68,7 +70,7 @@ def lock_bands(conn: psycopg.Connection, bands: Sequence[tuple[int, int]]) -> No
 
 
 def assign_clusters(
-    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
+    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]], *, use_copy: bool = True
 ) -> dict[int, int]:
     """Give each (document_id, minhash) a cluster id and replace its stored bands.
 
@@ -109,10 +111,8 @@ def assign_clusters(
         for key in bands_of[did]:
             candidates.setdefault(key, set()).add(did)
     band_rows = [(did, band, h) for did, bl in bands_of.items() for band, h in bl]
-    if band_rows:
-        with conn.cursor().copy("COPY doc_lsh_bands (document_id, band, hash) FROM STDIN") as copy:
-            for row in band_rows:
-                copy.write_row(row)
+    bulk.insert_rows(conn.cursor(), "doc_lsh_bands", ("document_id", "band", "hash"), band_rows,
+                     use_copy=use_copy)
     if result:
         conn.execute(
             """UPDATE documents d SET cluster_id = v.cluster

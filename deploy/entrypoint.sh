@@ -40,7 +40,10 @@ healthcheck() {
                 --destination "${role%-worker}@$(uname -n)" >/dev/null ;;
         flower)
             exec python -c 'import sys, urllib.request
-sys.exit(0 if urllib.request.urlopen("http://127.0.0.1:5555/healthcheck", timeout=5).status == 200 else 1)' ;;
+try:
+    urllib.request.urlopen("http://127.0.0.1:5555/healthcheck", timeout=5)
+except Exception as exc:
+    sys.exit(f"flower unhealthy: {exc}")' ;;
         dispatcher)
             # The dispatcher is healthy while it can reach PostgreSQL, where all its state is.
             exec python -c 'import sys

@@ -9,6 +9,12 @@ itself are not reached by the walk, so they stay out of the image.
 
 Usage (from the repository root, in the dev venv):
     .venv/bin/python deploy/make_lock.py > deploy/requirements.lock
+    .venv/bin/python deploy/make_lock.py --verify-wheels   # every pin has a wheel for the image
+
+`--verify-wheels` asks the package index (a dry-run resolve, no install) whether every
+pinned version exists as a binary wheel for the image's platform (CPython 3.11, glibc
+x86_64), so a pin the Dockerfile's `--only-binary=:all:` cannot install is found without
+a Docker engine.
 """
 from __future__ import annotations
 
@@ -80,5 +86,29 @@ def render(pinned: dict[str, str]) -> str:
     return head + body
 
 
+IMAGE_PLATFORMS = ("manylinux_2_36_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64",
+                   "manylinux2014_x86_64", "manylinux_2_5_x86_64", "manylinux1_x86_64")
+IMAGE_PYTHON = "3.11.9"  # any 3.11 patch >= the highest Requires-Python floor of the pins (soupsieve: 3.11.5)
+
+
+def verify_wheels(lock: Path) -> int:
+    """Dry-run resolve of the lock for the image's platform; pip's exit code."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as target:
+        cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+               "--only-binary=:all:", "--implementation", "cp", "--python-version", IMAGE_PYTHON,
+               "--target", target, "-r", str(lock)]
+        for platform in IMAGE_PLATFORMS:
+            cmd += ["--platform", platform]
+        return subprocess.run(cmd).returncode
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--verify-wheels"]:
+        code = verify_wheels(Path(__file__).resolve().parent / "requirements.lock")
+        print("make_lock: every pin has a wheel for the image" if code == 0 else
+              "make_lock: some pins have no wheel for the image (see pip's message above)", file=sys.stderr)
+        sys.exit(code)
     sys.stdout.write(render(runtime_closure(project_requirements())))

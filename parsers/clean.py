@@ -24,8 +24,9 @@ def match_key(line: str) -> str:
 
 
 def _first_full_match(rules: list[Rule], key: str) -> Rule | None:
+    lowered = key.lower()
     for rule in rules:
-        if rule.regex.fullmatch(key):
+        if rule.may_match(lowered) and rule.regex.fullmatch(key):
             return rule
     return None
 
@@ -34,6 +35,8 @@ def _cut(line: str, removed: list[str], hits: dict[str, int]) -> str:
     """Apply prefix/suffix rules; positions map 1:1 when the key has the line's length."""
     for rule in _CUT_RULES:
         key = match_key(line)
+        if not rule.may_match(key.lower()):
+            continue
         if len(key) != len(line):
             continue  # a phrase conversion changed lengths: cut nothing rather than cut wrong
         m = rule.regex.match(key) if rule.scope == "prefix" else rule.regex.search(key)

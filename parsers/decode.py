@@ -108,6 +108,21 @@ def _binary_reason(body: bytes) -> str | None:
     return None
 
 
+def _utf16_without_bom(body: bytes) -> str | None:
+    """UTF-16 saved without a BOM: markup and ASCII put a NUL in every other byte."""
+    sample = body[:4096]
+    if len(sample) < 16 or b"\x00" not in sample:
+        return None
+    half = len(sample) // 2
+    even_nul = sample[0::2].count(0) / half
+    odd_nul = sample[1::2].count(0) / half
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def _looks_binary(text: str) -> bool:
     """Text decoded from bytes that were never text: control characters or U+FFFD everywhere."""
     sample = text[:20000]
@@ -145,6 +160,9 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
     reason = _binary_reason(body)
     if reason:
         raise ParseError(reason)
+    utf16 = _utf16_without_bom(body)
+    if utf16 is not None:
+        return _finish(body.decode(utf16, errors="replace"), utf16)
     utf8 = _strict(body, "utf-8")
     for declared in (charset_from_content_type(content_type), charset_from_meta(body)):
         if declared is None:

@@ -47,7 +47,7 @@ _CN_CHARS = set("零〇一二两三四五六七八九十百千万亿")
 _BEFORE_QUALIFIERS: list[tuple[str, Qualifier]] = [
     ("约为", "about"), ("大约", "about"), ("约", "about"),
     ("将近", "nearly"), ("接近", "nearly"), ("近", "nearly"),
-    ("超过", "at_least"), ("逾", "at_least"), ("多达", "at_least"),
+    ("超过", "at_least"), ("逾", "at_least"), ("多达", "at_least"), ("超", "at_least"),
     ("不足", "at_most"), ("不到", "at_most"), ("低于", "at_most"),
 ]
 _AFTER_QUALIFIERS: dict[str, Qualifier] = {
@@ -63,14 +63,20 @@ _BARE_VERBS = frozenset((
     "督促", "邀请", "接待", "培育", "引进", "新增", "累计", "共", "有", "为", "达",
     "全市", "全区", "全县", "全省", "全国", "各级", "各地", "其中", "以及", "和", "及",
 ))
+_TRAILING_VERBS = tuple(v for v in _BARE_VERBS if len(v) >= 2) + ("安排", "进行", "抽调", "实施", "提供")
 # Endings that make the number modify what follows: 单位的13万路视频信号, 台风等6次灾害过程, 政府和2个园区.
 _MODIFIER_ENDINGS = ("的", "等", "和", "及", "与", "或")
 _SHORT_BEFORE = 2  # 加强2座尾矿库: a one- or two-character verb before, the counted thing after
 _AFTER_CUTS = ("的", "全部", "全面", "均", "已", "并", "及", "和", "与", "等", "进行", "开展", "参加", "积极",
-               "开放", "签约", "通过", "实施", "建立")
-_TOGETHER = set("和与同跟")
-_DURATIONS = ("月", "小时", "工作日", "星期", "季度", "年度")  # 与大家一起: "together", not one incident
+               "开放", "签约", "通过", "实施", "建立", "组成", "在", "被")
+# A list marker opening the clause is not part of what is counted: "2.中级培训费160元".
+_LIST_MARKER = re.compile(r"^(?:\d{1,2}[.、．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)")
+_TOGETHER = set("和与同跟")  # 与大家一起: "together", not one incident
+_DURATIONS = ("月", "小时", "工作日", "星期", "季度", "年度")  # 2个月 is a duration
+# Single-character qualifiers that end a word instead: 签约, 节约, 最近, 附近, 赶超.
+_NOT_QUALIFIER_AFTER = {"约": set("签节制邀预合公条履违特契婚隐"), "近": set("最附临靠亲贴"), "超": set("赶高")}
 _INDICATOR_MAX = 20
+_PAREN_MAX = 20  # a parenthetical this short is part of the clause: 镇（街）, 县（市、区）
 _AFTER_MAX = 12
 
 
@@ -146,8 +152,19 @@ def _value(m: re.Match[str]) -> Decimal | None:
 
 
 def _clause_start(text: str, pos: int) -> int:
+    """Start of the clause holding `pos`; a parenthetical belongs to it: 镇（街）14个."""
     i = pos
-    while i > 0 and text[i - 1] not in _CLAUSE_BREAK:
+    while i > 0:
+        ch = text[i - 1]
+        if ch in "）)":
+            opening = max(text.rfind("（", 0, i - 1), text.rfind("(", 0, i - 1))
+            inner = text[opening + 1:i - 1]
+            if opening == -1 or len(inner) > _PAREN_MAX or any(c in "。；;\n" for c in inner):
+                break
+            i = opening
+            continue
+        if ch in _CLAUSE_BREAK:
+            break
         i -= 1
     return i
 
@@ -159,7 +176,7 @@ def _trim_before(before: str) -> tuple[str, Qualifier | None]:
     while changed and s:
         changed = False
         for word, q in _BEFORE_QUALIFIERS:
-            if s.endswith(word):
+            if s.endswith(word) and not (len(s) > 1 and s[-2] in _NOT_QUALIFIER_AFTER.get(word, ())):
                 s, qualifier, changed = s[: -len(word)], qualifier or q, True
                 break
         for word in _TRAIL_FILLERS:
@@ -173,6 +190,9 @@ def _trim_before(before: str) -> tuple[str, Qualifier | None]:
             if s.startswith(word) and len(s) > len(word):
                 s, changed = s[len(word):], True
                 break
+    s = _LIST_MARKER.sub("", s)
+    if s in _LEAD_FILLERS:
+        s = ""  # 下降20.8%和36.7%: "和" names nothing; the previous indicator carries over
     return s[-_INDICATOR_MAX:].strip(), qualifier
 
 
@@ -185,12 +205,17 @@ def _after_phrase(text: str, pos: int) -> str:
         k = phrase.find(cut)
         if k > 0:
             phrase = phrase[:k]
-    return phrase.strip("“”\"")
+    phrase = phrase.strip("“”\"")
+    return "" if phrase in _LEAD_FILLERS else phrase
 
 
 def _choose_indicator(before: str, after: str) -> str:
+    """Before the number unless the clause before only says what was done (组织安排2次核酸检测)."""
     if after and (
-        len(before) <= _SHORT_BEFORE or before.endswith(_MODIFIER_ENDINGS) or before in _BARE_VERBS
+        len(before) <= _SHORT_BEFORE
+        or before.endswith(_MODIFIER_ENDINGS)
+        or before in _BARE_VERBS
+        or before.endswith(_TRAILING_VERBS)
     ):
         return after
     return before or after

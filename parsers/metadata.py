@@ -38,16 +38,16 @@ _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
 _SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
 
 
-def _meta(tree: HtmlElement, name: str) -> str | None:
-    """Content of <meta name=…> (case-insensitive name), tags and whitespace removed."""
-    lowered = name.lower()
+def _meta_tags(tree: HtmlElement) -> dict[str, str]:
+    """<meta name|property=… content=…> by lower-cased name, first non-empty value wins."""
+    tags: dict[str, str] = {}
     for el in tree.iter("meta"):
         key = (el.get("name") or el.get("property") or "").strip().lower()
-        if key == lowered:
+        if key and key not in tags:
             value = _clean(el.get("content"))
             if value:
-                return value
-    return None
+                tags[key] = value
+    return tags
 
 
 def _clean(value: str | None) -> str | None:
@@ -187,12 +187,13 @@ def extract_metadata(
         tree = parse_html(decoded.text)
     if tree is None:
         return Metadata()
+    tags = _meta_tags(tree)
     meta = Metadata(
-        title=_meta(tree, "ArticleTitle"),
-        published_at=normalize_date(_meta(tree, "PubDate") or _meta(tree, "firstpublishedtime")),
-        source=_meta(tree, "ContentSource"),
-        site_name=_meta(tree, "SiteName"),
-        column=_meta(tree, "ColumnName"),
+        title=tags.get("articletitle"),
+        published_at=normalize_date(tags.get("pubdate") or tags.get("firstpublishedtime")),
+        source=tags.get("contentsource"),
+        site_name=tags.get("sitename"),
+        column=tags.get("columnname"),
     )
     if meta.title is None:
         title_el = tree.find(".//title")

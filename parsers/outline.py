@@ -1,7 +1,7 @@
 """outline: the section tree (一、/(一)/1./(1), unnumbered headings, 一是/二是 items).
 
 Chinese official documents number their levels in a fixed order (GB/T 9704 and
-common practice): 一、 → (一) → 1. → (1). Levels are therefore ranked by marker style,
+common practice): 第一章/第一部分 → 一、 → (一) → 1. → (1). Levels are therefore ranked by marker style,
 not by first appearance, so a document that starts at (一) still nests 1. under it.
 
 * A marker paragraph is a section; its heading is the text up to the first 。 when the
@@ -28,6 +28,7 @@ from parsers.numbers import parse_chinese
 _CN = "一二三四五六七八九十百"
 # (rank, regex) — rank 1 is the top level. Parens may be ASCII or fullwidth.
 _MARKERS: list[tuple[int, re.Pattern[str]]] = [
+    (0, re.compile(f"^第([{_CN}]+)(?:章|部分)[\\s　]*")),
     (1, re.compile(f"^([{_CN}]+)[、.．]")),
     (2, re.compile(f"^[（(]([{_CN}]+)[）)]")),
     (3, re.compile(r"^(\d{1,2})(?:[、．]|\.(?!\d))")),
@@ -58,7 +59,7 @@ def _read_marker(paragraph: str) -> _Marker | None:
         if ordinal is None or ordinal == 0:
             continue
         rest = paragraph[m.end():].strip()
-        return _Marker(rank, m.group(0), ordinal, _heading_of(rest))
+        return _Marker(rank, m.group(0).strip(), ordinal, _heading_of(rest))
     return None
 
 
@@ -81,7 +82,8 @@ def _is_bare_heading(paragraphs: list[str], i: int) -> bool:
     if len(_HAS_CJK.findall(p)) < 4 or p[-1].isdigit():
         return False
     prev, nxt = paragraphs[i - 1], paragraphs[i + 1]
-    prev_is_body = prev[-1] in "。！!？?；;" or len(prev) > 40 or _read_marker(prev) is not None
+    # right after a section heading a short line is that section's body (三、活动时间 / 2024年6月至12月)
+    prev_is_body = prev[-1] in "。！!？?；;" or len(prev) > 40
     next_is_body = len(nxt) > 40 or _read_marker(nxt) is not None
     return prev_is_body and next_is_body
 

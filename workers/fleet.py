@@ -58,7 +58,7 @@ class FleetOptions:
     fetch_workers: int = 1
     fetch_concurrency: int = 8
     lease_seconds: float = 60.0
-    fetch_time_limit: int = 30
+    fetch_time_limit: int = 20  # request budget = soft limit (16 s) - 2 s, like the in-process 15 s
     process_time_limit: int = 30
     process_max_attempts: int = 3
     dispatch_interval: float = 0.5
@@ -156,6 +156,21 @@ class Fleet:
             self.start_worker("fetch")
         for _ in range(self.options.process_workers):
             self.start_worker("process")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until every live node answers a broadcast ping (benchmarks time warm workers)."""
+        want = {f"{n.name}@" for n in self.nodes if n.alive()}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = self.sender().control.ping(timeout=1.0) or []
+            seen = {name.split("@", 1)[0] + "@" for r in replies for name in r}
+            if want <= seen:
+                return
+            for n in self.nodes:
+                if not n.alive():
+                    raise RuntimeError(f"worker node {n.name} exited with code {n.proc.returncode}; "
+                                       f"see {n.log_path}")
+        raise TimeoutError(f"worker nodes not ready after {timeout:.0f}s: {sorted(want)}")
 
     def kill_worker(self, node: WorkerNode, sig: int = signal.SIGKILL) -> None:
         """Signal the node's whole session (main process and pool children), as a crash would."""
@@ -285,3 +300,77 @@ def run_fleet(
                 timer.cancel()
         settled = not stop.is_set()
     return FleetResult(time.monotonic() - started, totals, settled)
+
+
+def crawl_with_fleet(
+    database_url: str,
+    sites: list,  # list[crawler.config.SiteConfig]
+    *,
+    workers: int,
+    redis_url: str | None = None,
+    linger_seconds: float = 15.0,
+    max_seconds: float | None = None,
+    recrawl: bool = False,
+    options: FleetOptions | None = None,
+):  # -> workers.runner.CrawlResult
+    """`crawl --workers N` / `demo --workers N`: run the fleet, then summarise it in the
+    in-process runner's own shape (`CrawlResult`), so both print the same table."""
+    from collections import Counter
+
+    from db import fleet as fleet_db
+    from db.connect import connect
+    from parsers.stats import Stats
+    from workers.runner import CrawlResult, SiteSummary, _fill_totals
+
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    with connect(database_url) as conn:
+        since = conn.execute("SELECT now()").fetchone()[0]
+    result = run_fleet(database_url, sites, workers=workers, redis_url=redis_url, options=options,
+                       max_seconds=max_seconds, linger_seconds=linger_seconds, recrawl=recrawl)
+    names = [s.name for s in sites]
+    with connect(database_url) as conn:
+        counts = fleet_db.run_counts(conn, names, since)
+        summaries = {c.site: SiteSummary(c.site, fetched=c.fetched, not_modified=c.not_modified, stored=c.stored,
+                                         created=c.changed, errors=Counter(c.errors)) for c in counts}
+        _fill_totals(conn, summaries)
+    stats = Stats()
+    stats.update("dispatched", result.dispatch.claimed)
+    stats.update("reaped", result.dispatch.reaped)
+    stats.update("pages_requeued", result.dispatch.pages_requeued)
+    return CrawlResult(summaries, stats, result.seconds, sum(c.fetched for c in counts))
+
+
+def broker_queue_depths(redis_url: str | None) -> dict[str, int] | str:
+    """Messages waiting in each queue, or why they cannot be read (no broker configured...)."""
+    if not redis_url:
+        return "REDIS_URL is unset (no standing fleet to inspect)"
+    import redis
+
+    from workers.app import FETCH_QUEUE, PROCESS_QUEUE
+
+    url = redis_url.replace("redis+socket://", "unix://", 1)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        return {q: int(client.llen(q)) for q in (FETCH_QUEUE, PROCESS_QUEUE)}
+    except redis.RedisError as exc:
+        from workers.log import redact
+
+        return f"broker {redact(redis_url)} unreachable: {exc}"
+
+
+def status_lines(conn, redis_url: str | None) -> list[str]:  # conn: psycopg.Connection
+    """The fleet part of `govingest status`: queues, leases, throughput."""
+    from db import fleet as fleet_db
+
+    s = fleet_db.fleet_status(conn)
+    depths = broker_queue_depths(redis_url)
+    queues = (", ".join(f"{q} {n}" for q, n in depths.items()) if isinstance(depths, dict) else depths)
+    oldest = s.oldest_lease.strftime("%Y-%m-%d %H:%M:%S %Z") if s.oldest_lease else "-"
+    return [
+        "fleet",
+        f"  queue depths: {queues}",
+        f"  leased URLs: {s.leased} (expired, waiting for the reaper: {s.expired}); oldest lease ends {oldest}",
+        f"  due now, not leased: {s.due}; pages waiting for processing: {s.awaiting_process}",
+        f"  last minute: {s.fetched_last_minute} pages fetched, {s.processed_last_minute} pages processed",
+    ]

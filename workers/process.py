@@ -46,7 +46,9 @@ def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
     except ParseError as exc:
         return exc.reason
     except Exception as exc:  # a parser bug must not stop the worker; record it on the URL
-        log.exception("parser crashed", extra={"page_id": page.page_id, "url": page.url})
+        # the traceback only at DEBUG: users get the one-line reason on the URL
+        log.error("parser crashed", extra={"page_id": page.page_id, "url": page.url, "error": repr(exc)},
+                  exc_info=log.isEnabledFor(logging.DEBUG))
         stats.update("parser_crashes")
         return f"parser error {type(exc).__name__}: {exc} (a bug in govingest: please report it with this URL)"
 
@@ -90,6 +92,8 @@ def process_pages(
             results = write_documents(conn, [w for _, w in pending], stats=stats)
             for (page, _), res in zip(pending, results):
                 outcomes[page.page_id] = ProcessOutcome(page.page_id, page.url_id, res.kind, res.document_id)
+        except psycopg.OperationalError:
+            raise  # the database is gone: the caller retries later, nothing is lost
         except psycopg.DatabaseError as exc:
             if len(pending) == 1:
                 page = pending[0][0]

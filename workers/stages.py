@@ -19,7 +19,7 @@ import httpx
 import psycopg
 
 from crawler.config import SiteConfig
-from crawler.fetch import FetchResult, fetch
+from crawler.fetch import MAX_REDIRECTS, FetchResult, fetch
 from crawler.links import discover_links
 from crawler.politeness import backoff_seconds
 from crawler.robots import ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
@@ -180,7 +180,7 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
     r = fetch(client, claim.url, user_agent=site.user_agent, allow_private=site.local, in_scope=scope,
               etag=claim.etag if claim.fetched_before else None,
               last_modified=claim.last_modified if claim.fetched_before else None,
-              max_bytes=max_bytes, total_timeout=total_timeout, read_body=want_body)
+              max_bytes=max_bytes, total_timeout=total_timeout, read_body=want_body, follow_redirects=False)
     stats.update("requests")
     with conn.transaction():
         return _settle(conn, claim, site, r, owner=owner, stats=stats)
@@ -258,6 +258,8 @@ def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: F
                   owner: str | None) -> FetchOutcome:
     kind = r.error_kind or "error"
     message = r.message or kind
+    if kind == "redirect" and r.redirect_to:
+        return _settle_redirect(conn, claim, site, r, owner=owner)
     if kind in RETRYABLE:
         attempt = claim.fail_count + 1
         if attempt <= MAX_RETRIES:
@@ -278,6 +280,33 @@ def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: F
                       fail_count=claim.fail_count + 1, content_type=r.content_type,
                       content_length=r.content_length,
                       next_fetch_in=None if state == "gone" else site.recrawl_article_seconds)
+    _record(conn, claim, out, owner)
+    return _result(claim, out, requests=1)
+
+
+def _settle_redirect(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
+                     owner: str | None) -> FetchOutcome:
+    """A redirect: its target becomes a frontier URL and waits for its own politeness slot.
+
+    Hops are counted and loops found along the frontier's redirect chain, so the
+    5-redirect limit holds across entries; scope and private addresses were checked by
+    fetch() before we got here.
+    """
+    target = r.redirect_to or ""
+    chain = frontier.redirect_chain(conn, claim.url_id)  # this URL, then who redirected to it
+    common = dict(status=r.status, fail_count=0, next_fetch_in=_refetch_in(claim.kind, site))
+    if target in chain:
+        out = Outcome("failed", error_kind="redirect_loop",  # type: ignore[arg-type]
+                      message=f"redirect loop: {claim.url} redirects back to {target} "
+                              f"({' <- '.join(chain[: chain.index(target) + 1])})", **common)
+    elif len(chain) > MAX_REDIRECTS:
+        out = Outcome("failed", error_kind="too_many_redirects",  # type: ignore[arg-type]
+                      message=f"more than {MAX_REDIRECTS} redirects in a row; last to {target}", **common)
+    else:
+        kind = classify(target, site) or claim.kind
+        frontier.add_urls(conn, site.name, [(target, kind)], claim.depth, claim.url_id)
+        out = Outcome("done", message=f"HTTP {r.status}: redirects to {target}",  # type: ignore[arg-type]
+                      **common)
     _record(conn, claim, out, owner)
     return _result(claim, out, requests=1)
 

@@ -28,6 +28,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from db import fleet as fleet_db
 from db.connect import DatabaseUnavailable
 from workers import metrics
+# Imported at module load, before the pool forks: children start warm (the parser and
+# trafilatura take seconds to import) and share those pages copy-on-write.
+from parsers.stats import Stats
+from workers.process import process_page
+from workers.stages import fetch_url
 from workers.app import (FETCH_QUEUE, FETCH_TASK, PROCESS_QUEUE, PROCESS_TASK, app, send_fetch,
                          send_process, settings, task_context)
 
@@ -71,7 +76,7 @@ class _ProcessLocal:
             if self.client is None:
                 from crawler.fetch import make_client
 
-                self.client = make_client()
+                self.client = make_client(read=min(15.0, _fetch_budget()))
             return self.client
 
     def get_site(self, conn: psycopg.Connection, name: str) -> Any:
@@ -128,6 +133,13 @@ def _soft(limit: int) -> float:
     return max(1.0, limit * 0.8)
 
 
+def _fetch_budget() -> float:
+    """The request's own total timeout, inside the task's soft limit: a slow server then
+    ends as a recorded `timeout` outcome (retried with backoff by the frontier), never
+    as a killed task whose URL would be reaped and fetched again forever."""
+    return max(1.0, _soft(settings.fetch_time_limit) - 2.0)
+
+
 @app.task(name=FETCH_TASK, bind=True, max_retries=RETRY_LIMIT,
           soft_time_limit=_soft(settings.fetch_time_limit), time_limit=settings.fetch_time_limit)
 def fetch(self: Any, url_id: int, lease: str, enqueued_at: float | None = None) -> None:
@@ -143,8 +155,6 @@ def fetch(self: Any, url_id: int, lease: str, enqueued_at: float | None = None) 
 
 
 def _fetch(url_id: int, lease: str) -> None:
-    from workers.stages import fetch_url
-
     with _local.get_pool().connection() as conn:
         claim = fleet_db.leased_claim(conn, url_id, lease)
         if claim is None:
@@ -152,7 +162,7 @@ def _fetch(url_id: int, lease: str) -> None:
             log.info("fetch message dropped: its lease is no longer held (already fetched or reaped)")
             return
         site = _local.get_site(conn, claim.site)
-        outcome = fetch_url(conn, claim, site, _local.get_client(), owner=lease)
+        outcome = fetch_url(conn, claim, site, _local.get_client(), owner=lease, total_timeout=_fetch_budget())
         if outcome.lease_lost:
             metrics.STALE_MESSAGES.labels(FETCH_QUEUE).inc()
             return
@@ -179,16 +189,16 @@ def process(self: Any, page_id: int, enqueued_at: float | None = None) -> None:
     with _task_logging(self.request.id, page_id=page_id):
         _observe_lag(PROCESS_QUEUE, enqueued_at)
         try:
-            with metrics.PARSE_DURATION.time():
-                _process(page_id)
+            started = time.perf_counter()
+            _process(page_id)
+            metrics.PARSE_DURATION.observe(time.perf_counter() - started)
         except DATABASE_DOWN as exc:
             log.warning("PostgreSQL unavailable during process; retrying", extra={"error": str(exc)[:200]})
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries))
 
 
 def _process(page_id: int) -> None:
-    from workers.process import process_page
-
+    stats = Stats()
     with _local.get_pool().connection() as conn:
         start = fleet_db.begin_process(conn, page_id)
         if start is None or start.already_processed:
@@ -208,7 +218,7 @@ def _process(page_id: int) -> None:
         # memory cap hit inside the parser reaches us either raised or as its recorded
         # "parser error" — either way the URL gets a message that names the limit.
         try:
-            outcome = process_page(conn, page_id)
+            outcome = process_page(conn, page_id, stats=stats)
             error = outcome.error or ""
         except SoftTimeLimitExceeded:
             outcome, error = None, SoftTimeLimitExceeded.__name__
@@ -232,7 +242,7 @@ def _process(page_id: int) -> None:
         fleet_db.mark_processed(conn, page_id)
         metrics.DOCUMENTS.labels(outcome.kind).inc()
         log.info("processed", extra={"outcome": outcome.kind, "document_id": outcome.document_id,
-                                     "error": outcome.error})
+                                     "error": outcome.error, "stats": stats.as_dict()})
 
 
 def _fail(conn: psycopg.Connection, page_id: int, kind: str, message: str) -> None:

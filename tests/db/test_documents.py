@@ -142,3 +142,33 @@ def test_concurrent_near_duplicates_join_one_cluster(migrated_database_url: str)
     with psycopg.connect(migrated_database_url) as c:
         clusters = {r[0] for r in c.execute("SELECT cluster_id FROM documents")}
     assert len(clusters) == 1
+
+
+def test_concurrent_writers_of_one_url_make_one_document(migrated_database_url: str) -> None:
+    """Two workers processing the same URL at once: no error, one document, one 'created'."""
+    with psycopg.connect(migrated_database_url, autocommit=True) as c:
+        url_id = add_url(c, "https://www.gov.cn/same.html")
+    barrier = threading.Barrier(4)
+    kinds: list[str] = []
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            with psycopg.connect(migrated_database_url, autocommit=True) as c:
+                barrier.wait()
+                kinds.append(write_document(c, url_id=url_id, site="t", page_id=None,
+                                            doc=make_doc(TEXT + "版" * (i % 2))).kind)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert kinds.count("created") == 1
+    with psycopg.connect(migrated_database_url) as c:
+        assert count(c, "SELECT count(*) FROM documents") == 1
+        assert count(c, "SELECT count(*) FROM doc_events WHERE kind = 'created'") == 1
+        assert count(c, "SELECT count(*) FROM doc_events") == 1 + kinds.count("updated")

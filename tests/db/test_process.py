@@ -86,3 +86,14 @@ def test_pool_serves_workers(migrated_database_url: str) -> None:
             assert c.execute("SELECT count(*) FROM documents").fetchone() == (1,)
     finally:
         pool.close()
+
+
+def test_url_recovers_when_a_later_page_parses(conn: psycopg.Connection) -> None:
+    url_id = add_url(conn, "https://www.gov.cn/flaky.html")
+    bad = store_page(conn, url_id=url_id, status=200, headers={"Content-Type": "text/html"}, body=b" \n ")
+    assert process_page(conn, bad).kind == "failed"
+    assert conn.execute("SELECT state FROM urls WHERE id = %s", (url_id,)).fetchone() == ("failed",)
+    good = store_page(conn, url_id=url_id, status=200, headers={"Content-Type": "text/html"},
+                      body=HTML.encode("gbk"))
+    assert process_page(conn, good).kind == "created"
+    assert conn.execute("SELECT state, last_error FROM urls WHERE id = %s", (url_id,)).fetchone() == ("done", None)

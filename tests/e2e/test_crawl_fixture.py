@@ -116,12 +116,18 @@ def test_per_host_rate_never_above_configured(crawled: Crawled) -> None:
         stamps.sort()
         info = crawled.fixture.site(site)
         allowed = min(RATE, 1 / info.crawl_delay) if info.crawl_delay else RATE
-        # any one-second window: at most the rate, plus one for the window's edge
-        worst = max(sum(1 for t in stamps[i:] if t < s + 1.0) for i, s in enumerate(stamps))
-        assert worst <= int(allowed) + 1, f"{site}: {worst} requests within one second (rate {allowed}/s)"
-        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-        # slots are interval apart (0.95 at worst); 40 ms of thread scheduling jitter tolerated
-        assert min(gaps) >= 0.95 / allowed - 0.04, f"{site}: two requests {min(gaps):.3f}s apart"
+        # Sustained: over the whole crawl of the host, never faster than the rate.
+        busy = [t for t in stamps if t < stamps[0] + 30]  # the first crawl (the 304 run comes later)
+        if len(busy) > 10:
+            assert (len(busy) - 1) / (busy[-1] - busy[0]) <= allowed * 1.02, f"{site}: sustained rate too high"
+        # Bursts: any 1 s or 3 s window holds at most rate x window, +1 for the window's edge,
+        # +1 for the stamps' jitter (the fixture server shares this process and its GIL, so a
+        # log stamp can lag its request by tens of ms; bench/crawl.py measures a separate
+        # server process and holds the strict +1).
+        for window in (1.0, 3.0):
+            worst = max(sum(1 for t in stamps[i:] if t < s + window) for i, s in enumerate(stamps))
+            assert worst <= int(allowed * window) + 2, (
+                f"{site}: {worst} requests within {window:g}s (rate {allowed}/s)")
 
 
 FAULT_ENDINGS = {
@@ -132,7 +138,7 @@ FAULT_ENDINGS = {
     "slow": ("failed", "timeout", "in time"),
     "huge": ("failed", "too_large", "cap"),
     "gzip_bomb": ("failed", "too_large", "decompression"),
-    "redirect_loop": ("failed", "redirect_loop", "loop"),
+    "redirect_loop": ("done", None, "redirects to"),  # loop-a → loop-b, which leads back: see below
     "redirect_private": ("gone", "out_of_scope", "10.0.0.1"),
     "redirect_metadata": ("gone", "out_of_scope", "169.254.169.254"),
     "wrong_charset": ("done", None, None),
@@ -153,6 +159,9 @@ def test_every_fault_endpoint_recorded_and_crawl_goes_on(crawled: Crawled) -> No
             assert (row[0], row[1]) == (state, error), f"{kind}: {row}"
             if words:
                 assert words in row[2], f"{kind}: message {row[2]!r} lacks {words!r}"
+        loop_b = faults["redirect_loop"].replace("loop-a", "loop-b")
+        row = conn.execute("SELECT state, last_error_kind, last_error FROM urls WHERE url = %s", (loop_b,)).fetchone()
+        assert row[:2] == ("failed", "redirect_loop") and "loop-a" in row[2], row
         pdf = conn.execute("SELECT kind, content_type, content_length FROM urls WHERE url = %s",
                            (faults["attachment"],)).fetchone()
         assert pdf[0] == "attachment" and pdf[1] == "application/pdf" and pdf[2] > 0

@@ -12,7 +12,6 @@ end it. Every other page goes through the real parser untouched.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import parsers.pipeline as pipeline
@@ -21,12 +20,11 @@ from workers.app import app  # noqa: F401  (the app `celery -A` finds)
 from workers.fixture_site.sites import POISON_PATH
 
 _real_parse = pipeline.parse
-_CATASTROPHIC = re.compile(r"(a+)+$")
 
 
 def _hanging_parse(body: bytes, **kwargs: Any) -> Any:
     if (kwargs.get("url") or "").endswith(POISON_PATH):
-        _CATASTROPHIC.match("a" * 64 + "b")  # 2**64 steps: never returns
+        sum(range(10**13))  # hours of C loop with no signal check
     return _real_parse(body, **kwargs)
 
 

@@ -49,6 +49,7 @@ class DrillResult:
     poison_error: str | None
     seconds: float
     dispatch_errors: int
+    recovered: int  # leases reaped + pages re-sent by the dispatcher: the fault bit
 
 
 def _doc_count(url: str) -> int:
@@ -109,7 +110,8 @@ def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
                               ("%" + POISON_SUFFIX,)).fetchone()
     return DrillResult(docs, dup, non_created, events, leased, fetching,
                        *(poison or (None, None, None)), seconds=seconds,
-                       dispatch_errors=dispatcher.totals.errors)
+                       dispatch_errors=dispatcher.totals.errors,
+                       recovered=dispatcher.totals.reaped + dispatcher.totals.pages_requeued)
 
 
 def assert_same_as_in_process(result: DrillResult, reference: Reference) -> None:
@@ -142,6 +144,7 @@ def test_drill_sigkill_worker_mid_crawl(private_pg, private_redis, bulk_configs,
 
     result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options())
     assert len(killed) == 2
+    assert result.recovered > 0, "nothing was reaped or re-sent: the kill did not hit work in flight"
     assert_same_as_in_process(result, in_process_reference)
 
 
@@ -154,6 +157,7 @@ def test_drill_redis_restart_loses_all_messages(private_pg, private_redis, bulk_
         assert private_redis.queue_length("fetch") == 0  # nothing survived
 
     result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options())
+    assert result.recovered > 0, "no lost message was recovered: the restart did not bite"
     assert_same_as_in_process(result, in_process_reference)
 
 

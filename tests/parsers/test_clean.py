@@ -90,3 +90,12 @@ def test_rules_are_named_data() -> None:
     assert len(names) == len(set(names)), "rule names must be unique: rules_hit is keyed by them"
     assert all(isinstance(r, Rule) and isinstance(r.regex, re.Pattern) for r in RULES)
     assert {r.scope for r in RULES} <= {"line", "prefix", "suffix", "block"}
+
+
+def test_long_adversarial_lines_finish() -> None:
+    # Nested quantifiers would backtrack exponentially on these; each must return at once.
+    vocab = ["上一页 ", "1" * 40, "打印", "大中小", "扫一扫", "此处隐藏", "9" * 30, "微信", "版权所有", "·", "x"]
+    for word in vocab:
+        line = (word * (4000 // len(word)))[:4000] + "。尾"
+        out = clean([line, "上一页" + "1" * 60 + "x"])
+        assert len(out.paragraphs) + len(out.removed) >= 1

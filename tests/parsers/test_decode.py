@@ -123,3 +123,11 @@ def test_every_real_page_decodes_without_replacement_characters_where_the_source
         assert decoded.is_html, path.name
         if b"\xef\xbf\xbd" not in body:  # the saved page itself carries no U+FFFD
             assert "\ufffd" not in decoded.text, path.name
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_recognised(codec: str) -> None:
+    page = (HTML / "gne-gzggw__1.html").read_text(encoding="utf-8")
+    decoded = decode(page.encode(codec))
+    assert decoded.encoding == codec
+    assert decoded.text == page

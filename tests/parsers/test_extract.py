@@ -124,3 +124,22 @@ def test_text_input_is_split_into_lines() -> None:
 def test_markup_without_elements_gives_no_paragraphs() -> None:
     assert parse_html("") is None
     assert extract(_page("")).paragraphs == []
+
+
+def test_article_text_under_a_chrome_like_name_is_kept() -> None:
+    body = "".join(f"<p>{BODY}第{i}段。</p>" for i in range(4))
+    html = f"""<html><body><div class="TRS_Editor"><div id="print_content">{body}</div>
+      <div class="share">分享到微信朋友圈</div></div></body></html>"""
+    out = extract(_page(html))
+    assert len(out.paragraphs) == 4 and out.paragraphs[3] == f"{BODY}第3段。"
+
+
+def test_trafilatura_tables_become_tab_joined_rows_too() -> None:
+    article = "".join(f"<p>{BODY}第{i}段。</p>" for i in range(4))
+    html = f"""<html><head><title>t</title></head><body><article><h1>某某通知</h1>{article}
+      <table><tr><th>指标</th><th>数量</th></tr><tr><td>检查企业</td><td>29136家</td></tr></table>
+      {article}</article></body></html>"""
+    out = extract(_page(html))
+    assert out.method == "trafilatura"
+    assert "指标\t数量" in out.paragraphs and "检查企业\t29136家" in out.paragraphs
+    assert not any(p.startswith("|") for p in out.paragraphs)

@@ -1,8 +1,14 @@
 """facts: numbers with units, qualifiers, money, indicators, spans and sections."""
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers.clean import clean
 from parsers.facts import extract_facts
+from parsers.flags import detect_flags
 from parsers.model import Fact
+from parsers.normalize import detect_script, normalize_paragraphs
 from parsers.outline import parse_outline
 
 
@@ -81,3 +87,44 @@ def test_preamble_fact_has_no_section() -> None:
     ps = ["全市共发生生产安全事故19起。", "一、工作", "检查企业7.2万家次。"]
     found = extract_facts(ps, parse_outline(ps))
     assert [(f.section, f.value, f.unit) for f in found] == [(None, 19, "起"), ("1", 72000, "家次")]
+
+
+def test_clause_that_only_says_what_was_done_points_after() -> None:
+    f = one("返校后在72小时内由学校组织安排2次核酸检测。")
+    assert (f.indicator, f.value, f.unit) == ("核酸检测", 2, "次")
+
+
+def test_list_marker_is_not_part_of_the_indicator_and_chao_is_at_least() -> None:
+    assert one("2.中级培训费160元").indicator == "中级培训费"
+    f = one("来自多家学校的超300名学生参加。")
+    assert (f.value, f.unit, f.qualifier) == (300, "名", "at_least")
+
+
+_ALPHABET = list("一二三四五六七八九十百千万亿两零〇余多约近超以上下左右不足第是、。，,;：:（）()*%.-0123456789"
+                 "家个人次处元条项年月日号起所检查企业隐患的和等\n ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_ALPHABET, max_size=60), max_size=8))
+def test_text_stages_never_crash_and_spans_stay_inside(paragraphs: list[str]) -> None:
+    cleaned = clean(paragraphs)
+    ps = normalize_paragraphs(cleaned.paragraphs, detect_script("\n".join(cleaned.paragraphs)))
+    outline = parse_outline(ps)
+    text = "\n".join(ps)
+    for f in extract_facts(ps, outline):
+        assert 0 <= f.span[0] < f.span[1] <= len(text)
+        assert isinstance(f.value, (int, float)) and f.value >= 0
+        assert f.unit in text[f.span[0]:f.span[1]]
+    detect_flags(paragraphs, ps)
+
+
+def test_parenthetical_and_conjunction_keep_the_indicator() -> None:
+    f = facts_of("累计通报部门、镇（街）14个，分别下降20.8%和36.7%。")
+    assert [(x.indicator, x.value, x.unit) for x in f] == [
+        ("镇（街）", 14, "个"), ("下降", 20.8, "%"), ("下降", 36.7, "%"),
+    ]
+
+
+def test_words_ending_in_a_qualifier_character_are_not_qualifiers() -> None:
+    f = facts_of("与企业签约5家，最近3次检查均合格。")
+    assert [(x.value, x.qualifier) for x in f] == [(5, None), (3, None)]

@@ -43,6 +43,11 @@ def test_unnumbered_heading_starts_a_top_level_section() -> None:
     assert [c.heading for c in out[1].children] == ["聚焦重点工作"]
 
 
+def test_short_line_under_a_heading_is_its_body() -> None:
+    out = parse_outline(["活动安排如下。" + BODY, "三、活动时间", "2024年6月至12月", "四、活动内容", BODY])
+    assert [(n.marker, n.heading) for n in out] == [("三、", "活动时间"), ("四、", "活动内容")]
+
+
 def test_first_line_title_is_not_a_section() -> None:
     out = parse_outline(["市应急管理局2024年国庆期间安全生产工作总结", BODY, "一、工作开展情况", BODY])
     assert [n.heading for n in out] == ["工作开展情况"]
@@ -84,3 +89,10 @@ def test_to_json_is_the_contract_shape() -> None:
 def test_no_markers_no_outline() -> None:
     assert parse_outline([BODY, BODY]) == []
     assert parse_outline([]) == []
+
+
+def test_chapters_are_above_numbered_sections() -> None:
+    out = parse_outline(["第一章 总则", "一、基本情况", BODY, "第二章 附则", "一、其他", BODY])
+    assert [(n.marker, n.heading, [c.heading for c in n.children]) for n in out] == [
+        ("第一章", "总则", ["基本情况"]), ("第二章", "附则", ["其他"]),
+    ]

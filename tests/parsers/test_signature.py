@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from parsers.signature import NUM_PERM, minhash, minhash_from_values, shingles, sign
+from parsers.signature import NUM_PERM, gram_hashes, minhash, minhash_from_values, shingles, sign
 
 
 def _estimate(a: list[int], b: list[int]) -> float:
@@ -27,7 +27,7 @@ def test_deterministic_across_calls() -> None:
 
 
 def test_shingles_are_character_5grams_ignoring_whitespace() -> None:
-    assert shingles("一二三四五六") == {"一二三四五".encode(), "二三四五六".encode()}
+    assert shingles("一二三四五六") == {"一二三四五", "二三四五六"}
     assert shingles("一二三 四五\n六") == shingles("一二三四五六")
     assert shingles("") == set()
 
@@ -41,3 +41,11 @@ def test_repost_is_near_and_other_text_is_far(shared_dir: Path) -> None:
     assert sa.content_hash != sr.content_hash
     assert _estimate(sa.minhash, sr.minhash) > 0.85
     assert _estimate(sa.minhash, sb.minhash) < 0.2
+
+
+def test_gram_hashes_distinguish_the_grams(shared_dir: Path) -> None:
+    for path in sorted((shared_dir / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert len(set(gram_hashes(text).tolist())) == len(shingles(text)), path.name  # no collisions
+    assert gram_hashes("一二 三\n四五").tolist() == gram_hashes("一二三四五").tolist()
+    assert len(gram_hashes("短")) == 1 and len(gram_hashes("")) == 0

@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--linger", type=float, default=15.0, metavar="SECONDS",
                    help="finish when nothing is due within this many seconds (default 15)")
     p.add_argument("--max-seconds", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="crawl on a local Celery fleet of N process workers plus a fetch worker "
+                        "(embedded Redis when REDIS_URL is unset); default 0: in this process")
     p.set_defaults(func=run)
 
 
@@ -47,8 +50,15 @@ def run(args: argparse.Namespace) -> int:
     sites = select_sites(args.sites or settings.sites_file, args.site)
     try:
         url = resolve_database_url(settings)
-        result = crawl(url, sites, threads=args.threads, linger_seconds=args.linger,
-                       max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
+        if args.workers:
+            from workers.fleet import crawl_with_fleet
+
+            result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
+                                      linger_seconds=args.linger, max_seconds=args.max_seconds,
+                                      recrawl=args.recrawl)
+        else:
+            result = crawl(url, sites, threads=args.threads, linger_seconds=args.linger,
+                           max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
     except (DatabaseUnavailable, MigrationError) as exc:
         raise UserError(str(exc)) from exc
     print(format_summary(result))

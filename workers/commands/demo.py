@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate", type=float, default=10.0, help="requests/s per fixture site (default 10)")
     p.add_argument("--linger", type=float, default=2.0, metavar="SECONDS",
                    help="finish when nothing is due within this many seconds (default 2)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="run the distributed path: a local Celery fleet of N process workers plus a fetch "
+                        "worker (embedded Redis when REDIS_URL is unset); default 0: in this process")
     p.set_defaults(func=run)
 
 
@@ -73,8 +76,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             sites = demo_sites(fixture, args.rate)
             print("fixture sites: " + ", ".join(f"{i.name}={i.base_url}" for i in fixture.sites), file=sys.stderr)
-            result = crawl(url, sites, recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
-                           total_timeout=15.0, progress=Progress())
+            if args.workers:
+                from workers.fleet import crawl_with_fleet
+
+                result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
+                                          recrawl=True, linger_seconds=args.linger)
+            else:
+                result = crawl(url, sites, recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
+                               total_timeout=15.0, progress=Progress())
         finally:
             fixture.stop()
     except (DatabaseUnavailable, MigrationError) as exc:

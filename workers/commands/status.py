@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
             migrate(conn)
             counts = frontier.site_url_counts(conn)
             errors = frontier.recent_errors(conn, args.errors, site=args.site)
+            from workers.fleet import status_lines
+
+            fleet = status_lines(conn, Settings.from_env().redis_url)
     except (DatabaseUnavailable, MigrationError) as exc:
         raise UserError(str(exc)) from exc
     if not counts:
@@ -48,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     print("frontier (URLs by state)")
     for line in frontier_table(counts):
         print("  " + line)
+    print()
+    print("\n".join(fleet))
     print(f"\nrecent errors ({len(errors)})" if errors else "\nno errors recorded")
     for site, url, status, kind, message, at in errors:
         when = at.strftime("%Y-%m-%d %H:%M:%S") if at else "-"

@@ -88,27 +88,29 @@ def tiny_pdf(title: str = "附件") -> bytes:
     return bytes(out)
 
 
-POISON_DEPTH = 20_000
 POISON_ROWS = 40_000
+POISON_PARAGRAPHS = 20_000
+POISON_DEPTH = 5_000
 
 
-def poison_page(depth: int = POISON_DEPTH, rows: int = POISON_ROWS) -> bytes:
-    """The fleet drill's poison page (~4 MB): what a parser must survive, not parse.
+def poison_page(rows: int = POISON_ROWS, paragraphs: int = POISON_PARAGRAPHS, depth: int = POISON_DEPTH) -> bytes:
+    """The fleet drill's poison page (~8 MB of HTML): a worker must survive it, not parse it.
 
-    It combines the two shapes that hurt HTML pipelines: `depth` nested <div>s (blows
-    recursion limits in tree walkers, and libxml2's depth limit cuts the tree), and a
-    `rows` x 8 <table> of short numeric cells inside the deepest div (text-density
-    scoring and fact extraction go quadratic-ish over tens of thousands of nodes, and
-    every cell looks like a number fact). A worker must end it by its per-document
-    timeout as a recorded failure and move on; it must not take the worker down.
+    Inside a `div.TRS_Editor` (so the extractor takes it as the body): a `rows` x 8 table
+    of short cells, almost every one a numeric fact (检查企业N家, 隐患N处, 约N万元), then
+    `paragraphs` numbered 一、 paragraphs full of facts, then `depth` unclosed nested <div>s.
+    Every parser stage is at least linear in facts and paragraphs and several are worse,
+    so the parse runs for minutes (measured: a 5,000-row table alone takes ~5 s) and the
+    per-document timeout must end it as a recorded failure while the worker goes on.
     """
-    cell_rows = "".join(
+    cells = "".join(
         f"<tr><td>{r}</td><td>检查企业{r % 997}家</td><td>{r * 7 % 1000}</td><td>隐患{r % 89}处</td>"
         f"<td>{r % 13}.{r % 10}%</td><td>{r * 3}</td><td>整改{r % 61}处</td><td>约{r % 50}万元</td></tr>"
         for r in range(rows))
+    paras = "".join(f"<p>{'一二三四五六七八九十'[i % 10]}、第{i}项:共检查企业{i}家,整改隐患{i * 3}处,罚款{i % 97}万元。</p>"
+                    for i in range(paragraphs))
     html = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>统计数据汇总表</title>"
             "<meta name=\"ArticleTitle\" content=\"统计数据汇总表\"></head><body>"
-            + "<div>" * depth
-            + "<div class=\"TRS_Editor\"><p>一、数据汇总</p><table>" + cell_rows + "</table></div>"
-            + "</div>" * depth + "</body></html>")
+            "<div class=\"TRS_Editor\"><table>" + cells + "</table>" + paras + "</div>"
+            + "<div>" * depth + "</body></html>")
     return html.encode("utf-8")

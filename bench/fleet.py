@@ -1,0 +1,139 @@
+"""End-to-end documents/s on the fixture site: in-process crawl vs the Celery fleet.
+
+    .venv/bin/python bench/fleet.py [--articles 300] [--latency 0.0]
+
+One run measures, on the same fixture site and the same PostgreSQL, side by side:
+  * the in-process crawl (`workers.runner.crawl`),
+  * the fleet with 1 and with 2 process workers (plus one fetch worker; Redis embedded
+    unless --redis-url), timed from the first dispatch to the settled crawl with warm
+    workers ("warm"), and also including worker start-up ("cold").
+It prints documents/s and the ratio of fleet throughput per process worker to the
+in-process run (target >= 0.75). Databases are created for the run and dropped after.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+
+from workers.log import setup_logging  # noqa: E402
+
+
+def _server_url(arg: str | None) -> str:
+    return arg or os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _new_db(server: str) -> tuple[str, str]:
+    import psycopg.conninfo as ci
+
+    name = f"bench_fleet_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = ci.conninfo_to_dict(server)
+    params["dbname"] = name
+    return name, ci.make_conninfo(**params)
+
+
+def _drop_db(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _documents(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+
+def _prepare(url: str, sites: list) -> None:
+    from db.connect import connect
+    from db.migrate import migrate
+    from workers.runner import seed_sites
+
+    with connect(url) as conn:
+        migrate(conn)
+        seed_sites(conn, sites)
+
+
+def in_process(server: str, sites: list) -> tuple[int, float]:
+    from workers.runner import crawl
+
+    name, url = _new_db(server)
+    try:
+        _prepare(url, sites)
+        t0 = time.perf_counter()
+        crawl(url, sites, linger_seconds=0.5)
+        return _documents(url), time.perf_counter() - t0
+    finally:
+        _drop_db(server, name)
+
+
+def fleet(server: str, sites: list, workers: int, redis_url: str | None) -> tuple[int, float, float]:
+    from workers.fleet import Fleet, FleetOptions
+
+    name, url = _new_db(server)
+    try:
+        _prepare(url, sites)
+        opts = FleetOptions(process_workers=workers, fetch_workers=1, dispatch_interval=0.2)
+        cold0 = time.perf_counter()
+        with Fleet(url, redis_url=redis_url, options=opts) as f:
+            f.start_workers()
+            f.wait_ready()
+            d = f.dispatcher([s.name for s in sites])
+            d.housekeeping_seconds = 0.25
+            t0 = time.perf_counter()
+            d.run(threading.Event(), until_settled=True, linger_seconds=0.5)
+            t1 = time.perf_counter()
+        return _documents(url), t1 - t0, t1 - cold0
+    finally:
+        _drop_db(server, name)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=300)
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds added to every fixture response")
+    ap.add_argument("--rate", type=float, default=400.0, help="per-host politeness rate (requests/s)")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--database-url", help="server to create bench databases on (default DATABASE_URL or local)")
+    ap.add_argument("--redis-url", help="broker (default: an embedded Redis for this run)")
+    args = ap.parse_args()
+    setup_logging("WARNING")
+
+    from crawler.config import parse_sites
+    from workers.fixture_site import FixtureSite
+    from workers.fixture_site.sites_toml import site_tables
+
+    server = _server_url(args.database_url)
+    with FixtureSite(sites=["bulk"], articles=args.articles, crawl_delay=0, latency=args.latency) as fx:
+        sites = parse_sites({"site": site_tables(fx, rate=args.rate, concurrency=args.concurrency)}, "bench")
+        docs0, s0 = in_process(server, sites)
+        rows = [("in-process", 1, docs0, s0, s0)]
+        for n in (1, 2):
+            docs, warm, cold = fleet(server, sites, n, args.redis_url)
+            rows.append((f"fleet x{n}", n, docs, warm, cold))
+    base = docs0 / s0
+    print(f"fixture: {args.articles} articles, latency {args.latency}s, rate {args.rate}/s, "
+          f"concurrency {args.concurrency}; cores: {os.cpu_count()}")
+    print(f"{'run':12} {'procs':>5} {'docs':>5} {'warm s':>7} {'docs/s':>7} {'cold s':>7} {'docs/s':>7} "
+          f"{'per-proc ratio (warm)':>22} {'(cold)':>7}")
+    for label, n, docs, warm, cold in rows:
+        r_warm, r_cold = docs / warm, docs / cold
+        print(f"{label:12} {n:>5} {docs:>5} {warm:7.2f} {r_warm:7.1f} {cold:7.2f} {r_cold:7.1f} "
+              f"{r_warm / n / base:22.2f} {r_cold / n / base:7.2f}")
+    mismatched = [label for label, _, docs, _, _ in rows if docs != docs0]
+    if mismatched:
+        print(f"WARNING: document counts differ from the in-process run: {mismatched}")
+    print("target: fleet docs/s per process worker >= 0.75 x in-process")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
