@@ -75,13 +75,15 @@ def in_process(server: str, sites: list) -> tuple[int, float]:
         _drop_db(server, name)
 
 
-def fleet(server: str, sites: list, workers: int, redis_url: str | None) -> tuple[int, float, float]:
+def fleet(server: str, sites: list, workers: int, redis_url: str | None,
+          concurrency: int = 1) -> tuple[int, float, float]:
     from workers.fleet import Fleet, FleetOptions
 
     name, url = _new_db(server)
     try:
         _prepare(url, sites)
-        opts = FleetOptions(process_workers=workers, fetch_workers=1, dispatch_interval=0.2)
+        opts = FleetOptions(process_workers=workers, process_concurrency=concurrency, fetch_workers=1,
+                            dispatch_interval=0.2)
         cold0 = time.perf_counter()
         with Fleet(url, redis_url=redis_url, options=opts) as f:
             f.start_workers()

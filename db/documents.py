@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal, Sequence
@@ -26,6 +25,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from db import bulk, neardup
+from db.pages import record_encodings
 from parsers.model import OutlineNode, ParsedDocument
 from parsers.stats import Stats
 
@@ -233,24 +233,21 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
         # a URL whose earlier page failed to parse is healthy again once a parse lands
         conn.execute("""UPDATE urls SET state = 'done', last_error_kind = NULL, last_error = NULL
                         WHERE id = ANY(%s) AND state = 'failed' AND last_error_kind = 'parse'""", (order,))
+        record_encodings(conn, [(p.write.page_id, p.write.doc.encoding) for p in last.values()
+                                if p.write.page_id is not None and p.write.doc.encoding])
         if version_only:
             cur.executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
         written = [u for u in order if outcome[u].kind != "unchanged"]
         if written:
-            n_rows = sum(len(last[u].sections) + len(last[u].facts) for u in written)
-            use_copy = n_rows >= bulk.COPY_MIN_ROWS
-            with nullcontext() if use_copy else conn.pipeline():
-                bulk.insert_rows(cur, "sections", _SECTION_COLUMNS,
-                                 [(outcome[u].document_id, *row) for u in written for row in last[u].sections],
-                                 use_copy=use_copy)
-                bulk.insert_rows(cur, "facts", _FACT_COLUMNS,
-                                 [(outcome[u].document_id, *row) for u in written for row in last[u].facts],
-                                 use_copy=use_copy)
-                bulk.insert_rows(cur, "doc_events", ("document_id", "kind"),
-                                 [(outcome[u].document_id, outcome[u].kind) for u in written], use_copy=False)
-                neardup.assign_clusters(conn, [(outcome[u].document_id, last[u].write.doc.signature.minhash)
-                                               for u in written], use_copy=use_copy)
-                conn.execute("SELECT pg_notify('doc_events', %s)", (str(len(written)),))
+            bulk.copy_rows(cur, "sections", _SECTION_COLUMNS,
+                           [(outcome[u].document_id, *row) for u in written for row in last[u].sections])
+            bulk.copy_rows(cur, "facts", _FACT_COLUMNS,
+                           [(outcome[u].document_id, *row) for u in written for row in last[u].facts])
+            cur.executemany("INSERT INTO doc_events (document_id, kind) VALUES (%s, %s)",
+                            [(outcome[u].document_id, outcome[u].kind) for u in written])
+            neardup.assign_clusters(conn, [(outcome[u].document_id, last[u].write.doc.signature.minhash)
+                                           for u in written])
+            conn.execute("SELECT pg_notify('doc_events', %s)", (str(len(written)),))
     for r in outcome.values():
         stats.update(f"documents_{r.kind}")
     return [outcome[w.url_id] for w in writes]

@@ -95,7 +95,7 @@ def add_urls(
     The unique key on `urls.url` deduplicates: a URL already known keeps its state,
     schedule and depth. `max_urls` caps the site's frontier size (its max_pages).
     """
-    from crawler.urls import host_key
+    from db.urls import host_of  # canonical URLs carry no default port: netloc is host[:port]
 
     rows = [(u, kind) for u, kind in dict(urls).items()]
     if not rows:
@@ -111,7 +111,7 @@ def add_urls(
     for u, kind in rows:
         if room is not None and added >= room:
             break
-        host = host_key(u)
+        host = host_of(u)
         conn.execute("INSERT INTO hosts (host) VALUES (%s) ON CONFLICT DO NOTHING", (host,))
         cur = conn.execute(
             """INSERT INTO urls (url, site, host, kind, depth, discovered_from)

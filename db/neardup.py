@@ -70,7 +70,7 @@ def lock_bands(conn: psycopg.Connection, bands: Sequence[tuple[int, int]]) -> No
 
 
 def assign_clusters(
-    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]], *, use_copy: bool = True
+    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
 ) -> dict[int, int]:
     """Give each (document_id, minhash) a cluster id and replace its stored bands.
 
@@ -111,8 +111,7 @@ def assign_clusters(
         for key in bands_of[did]:
             candidates.setdefault(key, set()).add(did)
     band_rows = [(did, band, h) for did, bl in bands_of.items() for band, h in bl]
-    bulk.insert_rows(conn.cursor(), "doc_lsh_bands", ("document_id", "band", "hash"), band_rows,
-                     use_copy=use_copy)
+    bulk.copy_rows(conn.cursor(), "doc_lsh_bands", ("document_id", "band", "hash"), band_rows)
     if result:
         conn.execute(
             """UPDATE documents d SET cluster_id = v.cluster

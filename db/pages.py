@@ -115,7 +115,15 @@ def latest_page_ids(
     return sorted(r[0] for r in rows)
 
 
-def record_encoding(conn: psycopg.Connection, page_id: int, encoding: str | None) -> None:
-    """Remember the encoding the parser decoded a page with, the first time it is known."""
-    if encoding:
-        conn.execute("UPDATE pages SET encoding = %s WHERE id = %s AND encoding IS NULL", (encoding, page_id))
+
+def record_encodings(conn: psycopg.Connection, encodings: list[tuple[int, str]]) -> None:
+    """Remember the encoding each page was decoded with, the first time it is known.
+
+    Called inside the document's transaction, so it costs no commit of its own.
+    """
+    if encodings:
+        conn.execute(
+            """UPDATE pages p SET encoding = v.encoding
+               FROM unnest(%s::bigint[], %s::text[]) AS v(id, encoding)
+               WHERE p.id = v.id AND p.encoding IS NULL""",
+            ([i for i, _ in encodings], [e for _, e in encodings]))

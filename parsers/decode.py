@@ -137,6 +137,8 @@ def is_html_text(text: str) -> bool:
     head = text[:4096].lstrip().lower()
     if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<meta", "<!--", "<body")):
         return True
+    if head.startswith("<") and _HTML_HINT.match(head):  # a fragment: <div>…, <p>…
+        return True
     return len(_HTML_HINT.findall(head)) >= 3
 
 

@@ -4,9 +4,9 @@ Canonical form (one form, so hashes, dedup and string search agree across sites 
 type the same document differently):
 
 * **Script**: Simplified. Traditional input is converted with OpenCC `t2s`, but only
-  when the text holds Traditional-only characters: detection is a C-speed set
-  intersection of the page's characters with a precomputed set (built once from
-  OpenCC's own t2s table), so an all-Simplified page pays one `set(text)`.
+  when the text holds Traditional-only characters: detection is a C-speed regex
+  scan for a precomputed character class (built once from OpenCC's own t2s table),
+  so an all-Simplified page pays one regex pass.
 * **Width**: fullwidth ASCII letters, digits and `％＋－．／＝` become ASCII (the
   number parser and search want `29136`, not `２９１３６`); digits keep their values.
 * **Punctuation**: Chinese (fullwidth) punctuation between CJK text, as the GB/T 15834
@@ -49,6 +49,7 @@ _PUNCT_BETWEEN_CJK = re.compile(
 )
 _ASCII_PAREN_PAIR = re.compile(r"\(([^()\n]{0,200})\)")
 _HAS_CJK = re.compile(f"[{_CJK}]")
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
 _TO_FULLWIDTH = str.maketrans({",": "，", ";": "；", ":": "：", "?": "？", "!": "！"})
 
 # Fullwidth forms that become ASCII: digits, Latin letters and the signs numbers use.
@@ -96,12 +97,16 @@ def traditional_chars() -> frozenset[str]:
     return frozenset(c for c, s in zip(chars, converted) if c != s)
 
 
+@lru_cache(maxsize=1)
+def _traditional_re() -> re.Pattern[str]:
+    """One character class of all Traditional-only characters: a C-speed scan, ~10x
+    faster than intersecting `set(text)` (measured on the seeds)."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(traditional_chars())) + "]")
+
+
 def count_traditional(text: str) -> int:
-    """How many characters of `text` are Traditional-only (0 fast for Simplified text)."""
-    seen = set(text) & traditional_chars()
-    if not seen:
-        return 0
-    return sum(1 for ch in text if ch in seen)
+    """How many characters of `text` are Traditional-only."""
+    return len(_traditional_re().findall(text))
 
 
 def detect_script(text: str) -> Script:
@@ -115,13 +120,15 @@ def detect_script(text: str) -> Script:
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified (OpenCC t2s); text without Traditional characters is returned as is."""
-    if not (set(text) & traditional_chars()):
+    if _traditional_re().search(text) is None:
         return text
     return _t2s().convert(text)
 
 
 def fold_width(text: str) -> str:
     """Fullwidth digits, Latin letters and number signs → ASCII (1:1, positions kept)."""
+    if _FULLWIDTH.search(text) is None:  # the common case; str.translate with a dict is slow
+        return text
     return text.translate(_HALFWIDTH)
 
 
@@ -146,13 +153,20 @@ def _punctuation(text: str) -> str:
     return _PUNCT_BETWEEN_CJK.sub(lambda m: m.group(0).translate(_TO_FULLWIDTH), text)
 
 
+def _canonical_lines(text: str) -> list[str]:
+    """Width, punctuation and whitespace over a whole text at once, then one stripped
+    non-empty line per paragraph. No rule looks across a newline, so this equals
+    normalizing line by line, at a few regex calls per page instead of per line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _punctuation(fold_width(text))
+    return [line for line in (raw.strip() for raw in text.split("\n")) if line]
+
+
 def normalize_text(line: str) -> str:
     """One line into the canonical form (Simplified is not applied here; see normalize_paragraphs)."""
-    line = _ZERO_WIDTH.sub("", line)
-    line = _SPACES.sub(" ", line).strip()
-    if not line:
-        return ""
-    return _punctuation(fold_width(line))
+    return " ".join(_canonical_lines(line))
 
 
 def normalize_paragraphs(paragraphs: list[str], script: Script) -> list[str]:
@@ -164,9 +178,4 @@ def normalize_paragraphs(paragraphs: list[str], script: Script) -> list[str]:
     text = "\n".join(paragraphs)
     if script == "hant":
         text = to_simplified(text)
-    out: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = normalize_text(raw)
-        if line:
-            out.append(line)
-    return out
+    return _canonical_lines(text)

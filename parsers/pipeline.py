@@ -1,8 +1,9 @@
 """The whole parse: bytes of a saved page (or a text file) to a `ParsedDocument`.
 
-decode → extract → metadata → clean → normalize → outline/facts/flags → signature.
-Pure: no network, no database. Raises `ParseError` with a one-line reason when the
-input cannot become a document. Each stage is timed and counted in `stats`.
+decode → (HTML parsed once with lxml) → extract → metadata → clean → normalize →
+outline/facts/flags → signature. Pure: no network, no database. Raises `ParseError`
+with a one-line reason when the input cannot become a document. Each stage is timed
+and counted in `stats`.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def parse(
             raise ParseError("no body: the HTML has no elements to extract from")
     with stats.track("extract"):
         extracted = extract(decoded, body_selector, tree=tree, url=url)
+    stats.update(f"extract_{extracted.method.split(':')[0]}")  # container / selector / trafilatura / text
     with stats.track("metadata"):
         meta = extract_metadata(decoded, extracted, url, tree=tree) if tree is not None else Metadata()
     with stats.track("clean"):

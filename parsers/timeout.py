@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -42,8 +43,12 @@ def run_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "pa
     def _on_alarm(signum: int, frame: object) -> None:
         raise _Expired()
 
+    # an outer timer (a task runner's, pytest-timeout's) is paused and re-armed with
+    # what is left of it, so a parse never cancels someone else's deadline
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_delay) if outer_delay else seconds)
     try:
         return fn()
     except _Expired:
@@ -52,6 +57,9 @@ def run_with_timeout(fn: Callable[[], T], seconds: float | None, what: str = "pa
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            left = outer_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), outer_interval)
 
 
 def parse_with_timeout(

@@ -55,6 +55,7 @@ class FleetOptions:
     """Knobs of a local fleet; the defaults suit `demo --workers N`, drills tighten them."""
 
     process_workers: int = 2
+    process_concurrency: int = 1  # prefork children per process node
     fetch_workers: int = 1
     fetch_concurrency: int = 8
     lease_seconds: float = 60.0
@@ -134,7 +135,7 @@ class Fleet:
         if queue == "fetch":
             pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency)]
         else:
-            pool = ["-P", "prefork", "-c", "1"]
+            pool = ["-P", "prefork", "-c", str(self.options.process_concurrency)]
         cmd = [sys.executable, "-m", "celery", "-A", app_module or self.options.app_module, "worker", "-Q", queue, *pool,
                "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
                "-l", self.options.log_level]

@@ -18,7 +18,7 @@ from typing import Literal, Sequence
 import psycopg
 
 from db.documents import DocumentWrite, write_documents
-from db.pages import PageNotFound, StoredPage, load_page, record_encoding
+from db.pages import PageNotFound, StoredPage, load_page
 from db.urls import record_parse_failure
 from parsers.model import ParsedDocument, ParseError
 from parsers.timeout import parse_with_timeout
@@ -85,27 +85,23 @@ def process_pages(
     outcomes: dict[int, ProcessOutcome] = {}
     pending: list[tuple[StoredPage, DocumentWrite]] = []
 
-    def flush() -> None:
-        if not pending:
-            return
+    def write(batch: list[tuple[StoredPage, DocumentWrite]]) -> None:
         try:
-            results = write_documents(conn, [w for _, w in pending], stats=stats)
-            for (page, _), res in zip(pending, results):
-                outcomes[page.page_id] = ProcessOutcome(page.page_id, page.url_id, res.kind, res.document_id)
+            results = write_documents(conn, [w for _, w in batch], stats=stats)
         except psycopg.OperationalError:
             raise  # the database is gone: the caller retries later, nothing is lost
         except psycopg.DatabaseError as exc:
-            if len(pending) == 1:
-                page = pending[0][0]
-                reason = f"storing the document failed: {str(exc).strip().splitlines()[0]}"
-                log.error("document write failed", extra={"page_id": page.page_id, "error": reason})
-                outcomes[page.page_id] = _fail(conn, page, reason, stats)
-            else:
-                batch = list(pending)
-                for page, w in batch:
-                    pending[:] = [(page, w)]
-                    flush()
-        pending.clear()
+            if len(batch) > 1:
+                for item in batch:
+                    write([item])
+                return
+            page = batch[0][0]
+            reason = f"storing the document failed: {str(exc).strip().splitlines()[0]}"
+            log.error("document write failed", extra={"page_id": page.page_id, "error": reason})
+            outcomes[page.page_id] = _fail(conn, page, reason, stats)
+            return
+        for (page, _), res in zip(batch, results):
+            outcomes[page.page_id] = ProcessOutcome(page.page_id, page.url_id, res.kind, res.document_id)
 
     for page_id in page_ids:
         loaded = _load(conn, page_id)
@@ -121,11 +117,10 @@ def process_pages(
         if isinstance(parsed, str):
             outcomes[page_id] = _fail(conn, page, parsed, stats)
             continue
-        if page.encoding is None and parsed.encoding:
-            with conn.transaction():
-                record_encoding(conn, page_id, parsed.encoding)
         pending.append((page, DocumentWrite(page.url_id, page.site, page_id, parsed)))
         if len(pending) >= batch_size:
-            flush()
-    flush()
+            write(pending)
+            pending = []
+    if pending:
+        write(pending)
     return [outcomes[p] for p in page_ids]

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor, wait, FIRST_COMPLETED
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
@@ -279,7 +279,6 @@ def crawl(
                                            "WHERE p.id = %s", (page_id,)).fetchone()[0]
                     control.commit()
                     process_one(control, page_id, site)
-        idle_since: float | None = None
         while not stop.is_set():
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
@@ -296,14 +295,11 @@ def crawl(
                     docs = sum(s.created for s in summaries.values())
                 progress.update(done, done + _pending_count(control, names), docs, errs)
             if claims:
-                idle_since = None
                 continue
             wait_for = frontier.seconds_until_due(control, sites=names)
             if not in_flight:
                 if wait_for is None or wait_for > linger_seconds:
                     break
-                if idle_since is None:
-                    idle_since = time.monotonic()
             # sleep until the next host slot, or until a running fetch finishes
             pause = 0.05 if wait_for is None else min(max(wait_for, 0.002), 0.25)
             if in_flight:

@@ -200,7 +200,8 @@ def process(self: Any, page_id: int, enqueued_at: float | None = None) -> None:
 def _process(page_id: int) -> None:
     stats = Stats()
     with _local.get_pool().connection() as conn:
-        start = fleet_db.begin_process(conn, page_id)
+        with stats.track("begin"):
+            start = fleet_db.begin_process(conn, page_id)
         if start is None or start.already_processed:
             metrics.STALE_MESSAGES.labels(PROCESS_QUEUE).inc()
             log.info("process message dropped: page already processed or gone")
@@ -239,7 +240,8 @@ def _process(page_id: int) -> None:
                   "parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, then run `govingest reparse`")
             return
         conn.commit()
-        fleet_db.mark_processed(conn, page_id)
+        with stats.track("mark"):
+            fleet_db.mark_processed(conn, page_id)
         metrics.DOCUMENTS.labels(outcome.kind).inc()
         log.info("processed", extra={"outcome": outcome.kind, "document_id": outcome.document_id,
                                      "error": outcome.error, "stats": stats.as_dict()})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
@@ -50,6 +49,9 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("If-None-Match") == etag:
                 return self.send(304, ETag=etag)
             return self.send(200, ARTICLE + b" " * STATE["version"], ETag=etag)
+        if self.path.startswith("/r/t20240101_"):  # a chain of redirects, one more hop each
+            n = int(self.path.rsplit("_", 1)[1].split(".")[0])
+            return self.send(302, b"", Location=f"/r/t20240101_{n + 1}.htm")
         if self.path == "/files/x.pdf":
             return self.send(200, b"%PDF-1.4" + b"0" * 992, "application/pdf")
         if self.path == "/flaky.htm":
@@ -171,3 +173,24 @@ def test_lost_lease_writes_nothing(env, base: str) -> None:
     assert out.lease_lost
     assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM urls").fetchone()[0] == 1  # no links added either
+
+
+def test_redirects_go_through_the_frontier(env, base: str) -> None:
+    conn, site, client = env
+    frontier.store_robots(conn, site.allowed_hosts[0], text="", status=404, crawl_delay=None)
+    frontier.add_urls(conn, "t", [(base + "/r/t20240101_0.htm", "article")], 1, None)
+    conn.commit()
+    REQUESTS.clear()
+    url = base + "/r/t20240101_0.htm"
+    for hop in range(7):
+        out = fetch_url(conn, claim_one(conn, url), site, client, owner="me")
+        if out.error_kind:
+            break
+        assert out.state == "done" and out.status == 302 and "redirects to" in out.message
+        target = base + f"/r/t20240101_{hop + 1}.htm"
+        depth = conn.execute("SELECT depth, discovered_from FROM urls WHERE url = %s", (target,)).fetchone()
+        conn.commit()
+        assert depth == (1, out.url_id)  # the target keeps the depth and points back
+        url = target
+    # one request per hop, each its own claim (politeness slot); the 6th redirect in a row is refused
+    assert len(REQUESTS) == 6 and out.error_kind == "too_many_redirects" and "more than 5" in out.message

@@ -51,7 +51,8 @@ def test_process_page_writes_a_document_once(conn: psycopg.Connection) -> None:
     assert count(conn, "SELECT count(*) FROM doc_events") == 1
     text = conn.execute("SELECT text FROM documents").fetchone()
     assert text is not None and "29136" in text[0]
-    assert conn.execute("SELECT encoding FROM pages").fetchone() is not None
+    encoding = conn.execute("SELECT encoding FROM pages").fetchone()
+    assert encoding is not None and encoding[0] is not None and encoding[0].lower().startswith("gb")
 
 
 def test_bad_pages_fail_with_a_reason_and_never_raise(conn: psycopg.Connection,

@@ -181,3 +181,34 @@ def test_second_run_conditional_gets_store_nothing(crawled: Crawled) -> None:
     assert second.sites["siming"].not_modified >= 5  # every seed article answered 304
     conditional = [r for r in crawled.log() if r.get("headers", {}).get("If-None-Match")]
     assert conditional and all(r["status"] in (304, 200) for r in conditional)
+
+
+def test_status_command_shows_counts_and_errors(crawled: Crawled, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", crawled.url)
+    assert main(["status", "--errors", "50"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.strip().startswith("site"))
+    assert all(s in header for s in ("new", "fetching", "done", "failed", "gone"))
+    assert any(line.strip().startswith("faults") for line in lines)
+    assert "too_large" in out and "robots_disallowed" in out and "HTTP 404" in out
+
+
+def test_crawl_command_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from workers.cli import main
+
+    assert main(["crawl", "--sites", str(tmp_path / "missing.toml")]) == 1
+    err = capsys.readouterr().err
+    assert "missing.toml" in err and "not found" in err and "Traceback" not in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[site]]\nname = "x"\nstart_urls = ["http://x.gov.cn/"]\nrate = 0\n', encoding="utf-8")
+    assert main(["crawl", "--sites", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "site 'x'" in err and "'rate'" in err and len(err.strip().splitlines()) == 1
+    bad.write_text('[[site]]\nname = "x"\nstart_urls = ["http://x.gov.cn/"]\n', encoding="utf-8")
+    assert main(["crawl", "--sites", str(bad), "--site", "y"]) == 1
+    err = capsys.readouterr().err
+    assert "no site named 'y'" in err and "x" in err

@@ -131,3 +131,13 @@ def test_utf16_without_a_bom_is_recognised(codec: str) -> None:
     decoded = decode(page.encode(codec))
     assert decoded.encoding == codec
     assert decoded.text == page
+
+
+@pytest.mark.parametrize("text,is_html", [
+    ("<p>关于做好春节期间安全生产工作的通知</p>", True),
+    ("<div class='TRS_Editor'>正文</div>", True),
+    ("一、总体要求\n<注：本文件自发布之日起施行>\n二、工作措施", False),
+    ("检查企业29136家，a<b 且 c>d。", False),
+])
+def test_html_fragments_versus_text_with_angle_brackets(text: str, is_html: bool) -> None:
+    assert decode(text.encode("utf-8")).is_html is is_html

@@ -143,3 +143,15 @@ def test_trafilatura_tables_become_tab_joined_rows_too() -> None:
     assert out.method == "trafilatura"
     assert "指标\t数量" in out.paragraphs and "检查企业\t29136家" in out.paragraphs
     assert not any(p.startswith("|") for p in out.paragraphs)
+
+
+def test_unclosed_inline_tags_deeper_than_256_levels_keep_all_text() -> None:
+    # old pages open a <font> per sentence and never close them; libxml2 drops whatever
+    # lies deeper than 256 levels unless huge_tree is on, and a recursive walk would
+    # overflow Python's stack long before the tree ends
+    sentences = [f"第{i}条：全市共检查企业{i}家，发现隐患{i % 7}处。" for i in range(1500)]
+    html = "<html><body><div class='TRS_Editor'>" + "".join(f"<font>{s}" for s in sentences) + "</div></body></html>"
+    out = extract(_page(html))
+    text = "".join(out.paragraphs)
+    assert out.method == "container:TRS_Editor"
+    assert all(s in text for s in sentences)

@@ -4,6 +4,7 @@ The only exception `parse` may raise is ParseError, with a one-line reason.
 """
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -101,3 +102,19 @@ def test_outside_the_main_thread_the_parse_still_runs() -> None:
     thread.start()
     thread.join(60)
     assert results and isinstance(results[0], ParsedDocument)
+
+
+def test_an_outer_timer_survives_a_parse() -> None:
+    fired: list[bool] = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        parse_with_timeout(BODIES[0], seconds=30)
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.5  # re-armed with what was left
+        deadline = time.monotonic() + 5
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -15,34 +15,77 @@ from collections.abc import Iterator
 
 _ZERO_CHUNK = 16 * 1024 * 1024
 _lock = threading.Lock()
-_bomb: bytes | None = None
+_bombs: dict[int, bytes] = {}
 
 BOMB_EXPANDED_BYTES = 4 * 1024 ** 3  # 4 GiB of zeros behind ~4 MB of gzip
 
 
-def gzip_bomb() -> bytes:
-    """A valid gzip stream of ~4 MB that inflates to `BOMB_EXPANDED_BYTES` of zeros.
+def _gf2_times(mat: list[int], vec: int) -> int:
+    out, i = 0, 0
+    while vec:
+        if vec & 1:
+            out ^= mat[i]
+        vec >>= 1
+        i += 1
+    return out
+
+
+def _gf2_square(mat: list[int]) -> list[int]:
+    return [_gf2_times(mat, mat[n]) for n in range(32)]
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """CRC-32 of A+B from crc(A), crc(B) and len(B): zlib's crc32_combine, which Python lacks.
+
+    Lets the bomb's trailer be computed in microseconds instead of CRC-ing 4 GiB.
+    """
+    if len2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)  # first pass: one zero byte
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
+def gzip_bomb(expanded: int = BOMB_EXPANDED_BYTES) -> bytes:
+    """A valid gzip stream inflating to `expanded` zero bytes (a multiple of 16 MiB), ~1/1000 the size.
 
     Deflate after a Z_FULL_FLUSH forgets its history, so every further 16 MiB of zeros
     compresses to the same bytes: compress two chunks, repeat the second, close the
-    stream with an empty final block and the real CRC32/ISIZE trailer. Building it takes
-    a fraction of a second instead of compressing 4 GiB.
+    stream with an empty final block and the real CRC32/ISIZE trailer. Built once per
+    size in ~0.1 s instead of compressing gigabytes.
     """
-    global _bomb
+    chunks = max(2, expanded // _ZERO_CHUNK)
     with _lock:
-        if _bomb is None:
+        if chunks not in _bombs:
             zeros = bytes(_ZERO_CHUNK)
             comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip wrapper
             first = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
             repeat = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
-            chunks = BOMB_EXPANDED_BYTES // _ZERO_CHUNK
-            crc = 0
-            for _ in range(chunks):
-                crc = zlib.crc32(zeros, crc)
+            crc, done = 0, 0  # CRC of `done` zero bytes; square-and-multiply over chunk count
+            part_crc, part_len, n = zlib.crc32(zeros), _ZERO_CHUNK, chunks
+            while n:
+                if n & 1:
+                    crc, done = crc32_combine(crc, part_crc, part_len), done + part_len
+                part_crc, part_len = crc32_combine(part_crc, part_crc, part_len), part_len * 2
+                n >>= 1
             final_empty_block = b"\x03\x00"  # BFINAL=1, fixed Huffman, end-of-block
-            trailer = struct.pack("<II", crc, BOMB_EXPANDED_BYTES & 0xFFFFFFFF)
-            _bomb = first + repeat * (chunks - 1) + final_empty_block + trailer
-        return _bomb
+            trailer = struct.pack("<II", crc, (chunks * _ZERO_CHUNK) & 0xFFFFFFFF)
+            _bombs[chunks] = first + repeat * (chunks - 1) + final_empty_block + trailer
+        return _bombs[chunks]
 
 
 HUGE_BYTES = 50 * 1024 * 1024

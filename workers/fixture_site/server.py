@@ -96,7 +96,29 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, port: int, site: Site, owner: "FixtureSite") -> None:
         self.site = site
         self.owner = owner
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on open keep-alive connections so their threads end with the server."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client vanishing is normal here (size caps, timeouts): no traceback on stderr."""
@@ -243,6 +265,7 @@ class FixtureSite:
         for srv in self._servers:
             srv.shutdown()
             srv.server_close()
+            srv.close_connections()
         for t in self._threads:
             t.join(timeout=5)
         self._servers, self._threads = [], []

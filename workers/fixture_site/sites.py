@@ -260,7 +260,8 @@ def build_gbk(count: int, crawl_delay: float) -> Site:
         site.list_paths = []
         for k, chunk in enumerate(chunks):
             path = f"{GBK_LOOK.column_path}index.htm" if k == 0 else f"{GBK_LOOK.column_path}index_{k}.htm"
-            page = hanweb_list_page(GBK_LOOK, items=chunk, page=k, pages=len(chunks), charset="gbk")
+            page = hanweb_list_page(GBK_LOOK, items=chunk, page=k, pages=len(chunks), charset="gbk",
+                                    extra_links=[(site.disallowed_paths[0], "内部预览")] if k == 0 else [])
             site.routes[path] = Resource(_html(page, "gbk"), "text/html; charset=gbk")
             site.list_paths.append(path)
         return new
@@ -335,6 +336,9 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
     site = Site("faults", "故障端点", "utf-8", crawl_delay, ["/index.html"],
                 article_patterns=[r"/faults/"], list_patterns=[r"/index\.html$"])
     site.add_robots()
+    # build the bomb now, off the request path: a crawler with a 1 s read timeout must
+    # see the bomb, not a slow first answer
+    threading.Thread(target=faults.gzip_bomb, name="gzip-bomb", daemon=True).start()
     counters: dict[str, int] = {}
     counters_lock = threading.Lock()
 

@@ -230,7 +230,7 @@ def hanweb_article_page(look: SiteLook, *, title: str, published: datetime, sour
 
 
 def hanweb_list_page(look: SiteLook, *, items: list[tuple[str, str, datetime]], page: int, pages: int,
-                     charset: str) -> str:
+                     charset: str, extra_links: list[tuple[str, str]] = ()) -> str:
     """A Hanweb-style list page whose pager is plain 上一页/下一页 links (no script)."""
     rows = "\n".join(f'<tr><td>·<a href="{_E(h)}" target="_blank">{_E(t)}</a></td><td>{d:%Y-%m-%d}</td></tr>'
                      for h, t, d in items)
@@ -252,6 +252,7 @@ def hanweb_list_page(look: SiteLook, *, items: list[tuple[str, str, datetime]], 
 {rows}
 </table>
 <div class="pager" align="center">{" ".join(pager)}</div>
+<div class="links">{"".join(f'<a href="{_E(h)}">{_E(t)}</a> ' for h, t in extra_links)}</div>
 <table width="1000" align="center" class="bottom"><tr><td>主办单位：{_E(look.agency)}　网站标识码：{look.site_code}　{_E(look.icp)}</td></tr></table>
 </body>
 </html>
