@@ -9,8 +9,10 @@ The contract consumers rely on:
   the old document or the new one, never a mix.
 
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
-transaction for the batch, `executemany` (pipelined in psycopg 3) for documents and
-COPY for sections, facts and LSH bands. `write_document` is the same code for one
+transaction for the batch. Every statement takes whole columns as arrays and
+`unnest`s them, so a write costs the same seven round trips for one document or a
+hundred (on a loaded server round trips, not bytes, dominate; COPY needs two per
+table and measured no faster here). `write_document` is the same code for one
 document, so the two paths cannot drift apart.
 """
 from __future__ import annotations
@@ -22,10 +24,8 @@ from datetime import date
 from typing import Any, Literal, Sequence
 
 import psycopg
-from psycopg.types.json import Jsonb
 
-from db import bulk, neardup
-from db.pages import record_encodings
+from db import neardup
 from parsers.model import OutlineNode, ParsedDocument
 from parsers.stats import Stats
 
@@ -101,7 +101,7 @@ def section_rows(outline: Sequence[OutlineNode]) -> list[tuple[Any, ...]]:
 
 def fact_rows(doc: ParsedDocument) -> list[tuple[Any, ...]]:
     """`facts` rows (minus document_id), in document order."""
-    return [(i, f.indicator, f.value, f.unit, f.qualifier, f.span[0], f.span[1], f.section)
+    return [(i, f.indicator, float(f.value), f.unit, f.qualifier, f.span[0], f.span[1], f.section)
             for i, f in enumerate(doc.facts)]
 
 
@@ -114,34 +114,96 @@ def _published_date(value: str | None) -> date | None:
         return None
 
 
-_DOC_COLUMNS = ("page_id, title, published_at, published_date, source, site_name, script, text, "
-                "outline, flags, removed, encoding, extract_method, content_hash, output_hash, "
-                "minhash, parser_version")
-
-
-def _doc_values(p: _Prepared) -> tuple[Any, ...]:
-    w, ohash = p.write, p.output_hash
-    d = w.doc
-    return (w.page_id, d.title, d.published_at, _published_date(d.published_at), d.source, d.site_name,
-            d.script, d.text, Jsonb([n.to_json() for n in d.outline]), Jsonb(asdict(d.flags)),
-            Jsonb(list(d.removed)), d.encoding, d.extract_method, d.signature.content_hash, ohash,
-            [int(v) for v in d.signature.minhash] or None, d.parser_version)
-
-
-_SECTION_COLUMNS = ("document_id", "ord", "number", "parent", "depth", "marker", "heading",
-                    "start_para", "end_para", "items")
-_FACT_COLUMNS = ("document_id", "ord", "indicator", "value", "unit", "qualifier", "span_start",
-                 "span_end", "section")
+# Columns written from a parse, in the order of `_doc_columns` and the SQL below.
+_DOC_FIELDS: list[tuple[str, str]] = [
+    ("page_id", "bigint"), ("title", "text"), ("published_at", "text"), ("published_date", "date"),
+    ("source", "text"), ("site_name", "text"), ("script", "text"), ("text", "text"),
+    ("outline", "jsonb"), ("flags", "jsonb"), ("removed", "jsonb"), ("encoding", "text"),
+    ("extract_method", "text"), ("content_hash", "text"), ("output_hash", "text"),
+    ("minhash", "bigint[]"), ("parser_version", "text"),
+]
+_NAMES = ", ".join(n for n, _ in _DOC_FIELDS)
+# Arrays travel as text[] for the types unnest cannot take directly (jsonb values,
+# bigint[] per row: unnest would flatten a 2-D array); the SELECT casts them back.
+_ARRAY_TYPES = ", ".join(f"%({n})b::{'text' if t in ('jsonb', 'bigint[]') else t}[]" for n, t in _DOC_FIELDS)
+_CASTS = ", ".join(f"v.{n}::{t}" if t in ("jsonb", "bigint[]") else f"v.{n}" for n, t in _DOC_FIELDS)
 
 _INSERT = f"""
-INSERT INTO documents (url_id, url, site, {_DOC_COLUMNS})
-SELECT u.id, u.url, %s, {", ".join(["%s"] * 17)} FROM urls u WHERE u.id = %s
-RETURNING id"""
+INSERT INTO documents (url_id, url, site, {_NAMES})
+SELECT u.id, u.url, v.site, {_CASTS}
+FROM unnest(%(url_id)b::bigint[], %(site)b::text[], {_ARRAY_TYPES}) AS v(url_id, site, {_NAMES})
+JOIN urls u ON u.id = v.url_id
+RETURNING url_id, id"""
 
 _UPDATE = f"""
-UPDATE documents SET ({_DOC_COLUMNS}, site, last_changed) =
-    ({", ".join(["%s"] * 17)}, %s, now())
-WHERE id = %s"""
+WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(id)b)),
+     old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(id)b))
+UPDATE documents d SET ({_NAMES}, site, last_changed) = ({_CASTS}, v.site, now())
+FROM unnest(%(id)b::bigint[], %(site)b::text[], {_ARRAY_TYPES}) AS v(id, site, {_NAMES})
+WHERE d.id = v.id"""
+
+_SECTION_COLUMNS = [("document_id", "bigint"), ("ord", "int"), ("number", "text"), ("parent", "text"),
+                    ("depth", "int"), ("marker", "text"), ("heading", "text"), ("start_para", "int"),
+                    ("end_para", "int"), ("items", "jsonb")]
+_FACT_COLUMNS = [("document_id", "bigint"), ("ord", "int"), ("indicator", "text"), ("value", "float8"),
+                 ("unit", "text"), ("qualifier", "text"), ("span_start", "int"), ("span_end", "int"),
+                 ("section", "text")]
+
+
+def _unnest_insert(table: str, columns: list[tuple[str, str]], prefix: str) -> str:
+    names = ", ".join(n for n, _ in columns)
+    arrays = ", ".join(f"%({prefix}{n})b::{'text' if t == 'jsonb' else t}[]" for n, t in columns)
+    casts = ", ".join(f"{n}::jsonb" if t == "jsonb" else n for n, t in columns)
+    return f"INSERT INTO {table} ({names}) SELECT {casts} FROM unnest({arrays}) AS v({names})"
+
+
+# Sections, facts, events and the NOTIFY in one statement (one round trip).
+_CHILDREN = f"""
+WITH s AS ({_unnest_insert("sections", _SECTION_COLUMNS, "s_")}),
+     f AS ({_unnest_insert("facts", _FACT_COLUMNS, "f_")}),
+     e AS (INSERT INTO doc_events (document_id, kind)
+           SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[]))
+SELECT pg_notify('doc_events', %(n)s)"""
+
+# Band locks first (they must be held before near-duplicate candidates are read),
+# then two small bookkeeping updates; one round trip.
+_PREAMBLE = f"""
+WITH fixed AS (UPDATE urls SET state = 'done', last_error_kind = NULL, last_error = NULL
+               WHERE id = ANY(%(urls)s) AND state = 'failed' AND last_error_kind = 'parse'),
+     encodings AS (UPDATE pages p SET encoding = v.encoding
+                   FROM unnest(%(pages)s::bigint[], %(encodings)s::text[]) AS v(id, encoding)
+                   WHERE p.id = v.id AND p.encoding IS NULL)
+{neardup.LOCK_SQL.replace("%s", "%(locks)s")}"""
+
+
+def _pg_array(values: Sequence[int]) -> str | None:
+    return "{" + ",".join(str(int(v)) for v in values) + "}" if values else None
+
+
+def _columns(rows: list[tuple[Any, ...]], columns: list[tuple[str, str]], prefix: str) -> dict[str, list[Any]]:
+    """Row tuples → one list per column, the parameters of an unnest() insert."""
+    return {f"{prefix}{name}": [r[i] for r in rows] for i, (name, _) in enumerate(columns)}
+
+
+def _doc_params(items: list[tuple[int, int, int, "_Prepared"]]) -> dict[str, list[Any]]:
+    """Parameters of `_INSERT`/`_UPDATE` from (document id, url id, cluster id, write)."""
+    cols: dict[str, list[Any]] = {"id": [], "url_id": [], "site": [], "cluster_id": [],
+                                  **{n: [] for n, _ in _DOC_FIELDS}}
+    for doc_id, url_id, cluster_id, p in items:
+        d = p.write.doc
+        values = (p.write.page_id, d.title, d.published_at, _published_date(d.published_at), d.source,
+                  d.site_name, d.script, d.text,
+                  json.dumps([n.to_json() for n in d.outline], ensure_ascii=False),
+                  json.dumps(asdict(d.flags)), json.dumps(list(d.removed), ensure_ascii=False),
+                  d.encoding, d.extract_method, d.signature.content_hash, p.output_hash,
+                  _pg_array(d.signature.minhash), d.parser_version)
+        cols["id"].append(doc_id)
+        cols["url_id"].append(url_id)
+        cols["site"].append(p.write.site)
+        cols["cluster_id"].append(cluster_id)
+        for (name, _), value in zip(_DOC_FIELDS, values):
+            cols[name].append(value)
+    return cols
 
 
 def write_documents(
@@ -178,14 +240,15 @@ _ATTEMPTS = 3
 
 def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stats) -> list[WriteResult]:
     writes = [p.write for p in prepared]
-    last: dict[int, _Prepared] = {}
-    for p in prepared:
-        last[p.write.url_id] = p
+    last: dict[int, _Prepared] = {p.write.url_id: p for p in prepared}
     order = sorted(last)
     outcome: dict[int, WriteResult] = {}
     with stats.track("store"), conn.transaction():
-        neardup.lock_bands(conn, [bh for u in order
-                                  for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)])
+        bands = [bh for u in order for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)]
+        encodings = [(p.write.page_id, p.write.doc.encoding) for p in last.values()
+                     if p.write.page_id is not None and p.write.doc.encoding]
+        conn.execute(_PREAMBLE, {"urls": order, "pages": [i for i, _ in encodings],
+                                 "encodings": [e for _, e in encodings], "locks": neardup.lock_keys(bands)})
         existing = {
             r[0]: (r[1], r[2], r[3])
             for r in conn.execute(
@@ -199,55 +262,52 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
             if u not in existing:
                 continue
             doc_id, old_hash, old_version = existing[u]
-            w, ohash = last[u].write, last[u].output_hash
-            if old_hash == ohash:
+            w = last[u].write
+            if old_hash == last[u].output_hash:
                 outcome[u] = WriteResult("unchanged", doc_id)
                 if old_version != w.doc.parser_version:
                     version_only.append((w.doc.parser_version, doc_id))
             else:
                 to_update.append(u)
-        cur = conn.cursor()
         if to_insert:
-            cur.executemany(_INSERT, [(last[u].write.site, *_doc_values(last[u]), u) for u in to_insert],
-                            returning=True)
-            new_ids: list[int] = []
-            while True:
-                row = cur.fetchone()
-                if row is None:
-                    raise LookupError("a document's url_id has no row in urls; store the URL first")
-                new_ids.append(row[0])
-                if not cur.nextset():
-                    break
-            if len(new_ids) != len(to_insert):
-                raise LookupError("a document's url_id has no row in urls; store the URL first")
+            # ids first, so near-duplicate clusters are known before the row is written
+            # (writing it and then setting cluster_id would write every new row twice)
+            new_ids = [r[0] for r in conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, %s)",
+                (len(to_insert),)).fetchall()]
             for u, doc_id in zip(to_insert, new_ids):
                 outcome[u] = WriteResult("created", doc_id)
-        if to_update:
-            cur.executemany(_UPDATE, [(*_doc_values(last[u]), last[u].write.site, existing[u][0])
-                                      for u in to_update])
-            for u in to_update:
-                outcome[u] = WriteResult("updated", existing[u][0])
-            changed_ids = [existing[u][0] for u in to_update]
-            conn.execute("DELETE FROM sections WHERE document_id = ANY(%s)", (changed_ids,))
-            conn.execute("DELETE FROM facts WHERE document_id = ANY(%s)", (changed_ids,))
-        # a URL whose earlier page failed to parse is healthy again once a parse lands
-        conn.execute("""UPDATE urls SET state = 'done', last_error_kind = NULL, last_error = NULL
-                        WHERE id = ANY(%s) AND state = 'failed' AND last_error_kind = 'parse'""", (order,))
-        record_encodings(conn, [(p.write.page_id, p.write.doc.encoding) for p in last.values()
-                                if p.write.page_id is not None and p.write.doc.encoding])
-        if version_only:
-            cur.executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
+        for u in to_update:
+            outcome[u] = WriteResult("updated", existing[u][0])
         written = [u for u in order if outcome[u].kind != "unchanged"]
+        minhashes = [(outcome[u].document_id, last[u].write.doc.signature.minhash) for u in written]
+        clusters = neardup.find_clusters(conn, minhashes)
+        if to_insert:
+            rows = conn.execute(_INSERT, _doc_params(
+                [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_insert]
+            )).fetchall()
+            missing = set(to_insert) - {r[0] for r in rows}
+            if missing:
+                raise LookupError(f"url ids {sorted(missing)} have no row in urls; "
+                                  "store the URL before its document")
+        if to_update:
+            conn.execute(_UPDATE, _doc_params(
+                [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_update]))
+        if version_only:
+            conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
         if written:
-            bulk.copy_rows(cur, "sections", _SECTION_COLUMNS,
-                           [(outcome[u].document_id, *row) for u in written for row in last[u].sections])
-            bulk.copy_rows(cur, "facts", _FACT_COLUMNS,
-                           [(outcome[u].document_id, *row) for u in written for row in last[u].facts])
-            cur.executemany("INSERT INTO doc_events (document_id, kind) VALUES (%s, %s)",
-                            [(outcome[u].document_id, outcome[u].kind) for u in written])
-            neardup.assign_clusters(conn, [(outcome[u].document_id, last[u].write.doc.signature.minhash)
-                                           for u in written])
-            conn.execute("SELECT pg_notify('doc_events', %s)", (str(len(written)),))
+            sections = [(outcome[u].document_id, *row) for u in written for row in last[u].sections]
+            facts = [(outcome[u].document_id, *row) for u in written for row in last[u].facts]
+            bands = neardup.band_rows(minhashes)
+            conn.execute(_CHILDREN, {
+                **_columns(sections, _SECTION_COLUMNS, "s_"),
+                **_columns(facts, _FACT_COLUMNS, "f_"),
+                "e_document_id": [outcome[u].document_id for u in written],
+                "e_kind": [outcome[u].kind for u in written],
+                "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands],
+                "b_hash": [b[2] for b in bands],
+                "n": str(len(written)),
+            })
     for r in outcome.values():
         stats.update(f"documents_{r.kind}")
     return [outcome[w.url_id] for w in writes]

@@ -22,8 +22,6 @@ from collections.abc import Sequence
 
 import psycopg
 
-from db import bulk
-
 THRESHOLD = 0.8
 # Advisory lock space for band buckets. Bounded so a big batch takes at most this
 # many locks (the shared lock table is finite); collisions only serialise writers.
@@ -61,36 +59,49 @@ def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return sum(1 for x, y in zip(a, b) if x == y) / len(a)
 
 
+def lock_keys(bands: Sequence[tuple[int, int]]) -> list[int]:
+    """The advisory lock keys of these bands' buckets, in the order they must be taken."""
+    return sorted({_LOCK_BASE + (h % LOCK_BUCKETS) for _, h in bands})
+
+
+# Takes the keys in ascending order (ORDER BY inside), so writers never deadlock.
+LOCK_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s"
+
+
 def lock_bands(conn: psycopg.Connection, bands: Sequence[tuple[int, int]]) -> None:
     """Take the advisory locks of these bands' buckets until the transaction ends."""
-    keys = sorted({_LOCK_BASE + (h % LOCK_BUCKETS) for _, h in bands})
+    keys = lock_keys(bands)
     if keys:
-        conn.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s",
-                     (keys,))
+        conn.execute(LOCK_SQL, (keys,))
 
 
-def assign_clusters(
+def find_clusters(
     conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
 ) -> dict[int, int]:
-    """Give each (document_id, minhash) a cluster id and replace its stored bands.
+    """The cluster id of each (document_id, minhash): the closest stored near-duplicate's
+    cluster (estimated Jaccard ≥ THRESHOLD), else the document's own id.
 
-    Must run inside the writing transaction, after `lock_bands` for the same
-    MinHashes. Documents earlier in `docs` are visible to later ones (a batch of
-    near-duplicates forms one cluster). Returns document_id -> cluster_id.
+    Must run inside the writing transaction, after the band locks for the same
+    MinHashes are taken (see module docstring). One SELECT whatever the batch size.
+    Documents earlier in `docs` count as stored for later ones, so a batch of
+    near-duplicates forms one cluster. The caller stores `band_rows(docs)`.
     """
+    if not docs:
+        return {}
     ids = [d for d, _ in docs]
     bands_of = {d: band_hashes(m) for d, m in docs}
-    if ids:
-        conn.execute("DELETE FROM doc_lsh_bands WHERE document_id = ANY(%s)", (ids,))
     all_bands = sorted({bh for bl in bands_of.values() for bh in bl})
     candidates: dict[tuple[int, int], set[int]] = {}
     info: dict[int, tuple[list[int], int]] = {}  # doc id -> (minhash, cluster_id)
     if all_bands:
+        # this batch's own (old) bands are skipped: its documents match among themselves below
         rows = conn.execute(
             """SELECT b.band, b.hash, d.id, d.minhash, d.cluster_id
                FROM doc_lsh_bands b JOIN documents d ON d.id = b.document_id
-               JOIN unnest(%s::int[], %s::bigint[]) AS q(band, hash) ON q.band = b.band AND q.hash = b.hash""",
-            ([b for b, _ in all_bands], [h for _, h in all_bands]),
+               JOIN unnest(%(bands)s::int[], %(hashes)s::bigint[]) AS q(band, hash)
+                 ON q.band = b.band AND q.hash = b.hash
+               WHERE b.document_id <> ALL(%(ids)s)""",
+            {"ids": ids, "bands": [b for b, _ in all_bands], "hashes": [h for _, h in all_bands]},
         ).fetchall()
         for band, h, did, mh, cid in rows:
             candidates.setdefault((band, h), set()).add(did)
@@ -110,12 +121,9 @@ def assign_clusters(
         info[did] = (list(mh), cluster)
         for key in bands_of[did]:
             candidates.setdefault(key, set()).add(did)
-    band_rows = [(did, band, h) for did, bl in bands_of.items() for band, h in bl]
-    bulk.copy_rows(conn.cursor(), "doc_lsh_bands", ("document_id", "band", "hash"), band_rows)
-    if result:
-        conn.execute(
-            """UPDATE documents d SET cluster_id = v.cluster
-               FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, cluster) WHERE d.id = v.id""",
-            (list(result), list(result.values())),
-        )
     return result
+
+
+def band_rows(docs: Sequence[tuple[int, Sequence[int]]]) -> list[tuple[int, int, int]]:
+    """`doc_lsh_bands` rows (document_id, band, hash) of these documents."""
+    return [(did, band, h) for did, mh in docs for band, h in band_hashes(mh)]

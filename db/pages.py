@@ -115,15 +115,3 @@ def latest_page_ids(
     return sorted(r[0] for r in rows)
 
 
-
-def record_encodings(conn: psycopg.Connection, encodings: list[tuple[int, str]]) -> None:
-    """Remember the encoding each page was decoded with, the first time it is known.
-
-    Called inside the document's transaction, so it costs no commit of its own.
-    """
-    if encodings:
-        conn.execute(
-            """UPDATE pages p SET encoding = v.encoding
-               FROM unnest(%s::bigint[], %s::text[]) AS v(id, encoding)
-               WHERE p.id = v.id AND p.encoding IS NULL""",
-            ([i for i, _ in encodings], [e for _, e in encodings]))

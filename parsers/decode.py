@@ -91,7 +91,11 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 def charset_from_meta(body: bytes) -> str | None:
     """The first `<meta charset>` or http-equiv charset in the head of the page."""
     m = _META_CHARSET.search(body[:8192])
-    return canonical_charset(m.group(1).decode("ascii", "ignore")) if m else None
+    charset = canonical_charset(m.group(1).decode("ascii", "ignore")) if m else None
+    if charset and charset.startswith(("utf-16", "utf-32")):
+        # a page whose meta could be read as ASCII is not UTF-16; browsers read it as UTF-8
+        return "utf-8"
+    return charset
 
 
 def _strict(body: bytes, encoding: str) -> str | None:

@@ -128,7 +128,7 @@ CHROME_MAX_CJK = 150
 _SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
     "button", "select", "option", "textarea", "input", "head", "title", "map", "audio", "video",
-    "link", "meta", "base",
+    "link", "meta", "base", "nav",
 })
 _BLOCK_TAGS = frozenset({
     "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "table",

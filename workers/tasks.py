@@ -28,8 +28,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from db import fleet as fleet_db
 from db.connect import DatabaseUnavailable
 from workers import metrics
-# Imported at module load, before the pool forks: children start warm (the parser and
-# trafilatura take seconds to import) and share those pages copy-on-write.
+# Imported at module load, before the pool forks: children start warm (the parser,
+# trafilatura and datasketch take seconds to import) and share those pages copy-on-write.
+import parsers.pipeline  # noqa: F401  (parsers.timeout imports it lazily, per call)
+import parsers.timeout  # noqa: F401
 from parsers.stats import Stats
 from workers.process import process_page
 from workers.stages import fetch_url

@@ -20,7 +20,7 @@ LIST = b"""<html><body><a href="/a/t20240101_1.htm">one</a><a href="/admin/t2024
 <script>createPageHTML(2, 0, "index", "html");</script></body></html>"""
 ARTICLE = "<html><body><h1>关于开展安全检查的通知</h1><p>全区共检查企业120家。</p></body></html>".encode()
 REQUESTS: list[str] = []
-STATE = {"flaky": 0, "version": 1}
+STATE = {"flaky": 0, "version": 1, "robots_down": False}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,6 +40,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         REQUESTS.append(self.path)
+        if self.path == "/robots.txt" and STATE["robots_down"]:
+            return self.send(503, b"down")
         if self.path == "/robots.txt":
             return self.send(200, b"User-agent: *\nDisallow: /admin/\n", "text/plain")
         if self.path in ("/index.html", "/index_1.html"):
@@ -194,3 +196,20 @@ def test_redirects_go_through_the_frontier(env, base: str) -> None:
         url = target
     # one request per hop, each its own claim (politeness slot); the 6th redirect in a row is refused
     assert len(REQUESTS) == 6 and out.error_kind == "too_many_redirects" and "more than 5" in out.message
+
+
+def test_unreadable_robots_means_nothing_fetched(env, base: str) -> None:
+    conn, site, client = env
+    start = base + "/index.html"
+    REQUESTS.clear()
+    STATE["robots_down"] = True
+    try:
+        out = fetch_url(conn, claim_one(conn, start), site, client, owner="me")
+    finally:
+        STATE["robots_down"] = False
+    assert REQUESTS == ["/robots.txt"]  # the page itself is not asked for (RFC 9309: assume disallow)
+    state, status, kind, message, *_ = row(conn, start)
+    assert (state, status, kind) == ("failed", 503, "robots_unavailable") and "next try in" in message
+    assert frontier.host_robots(conn, site.allowed_hosts[0]).text is None  # asked again next time
+    again = fetch_url(conn, claim_one(conn, start), site, client, owner="me")
+    assert again.error_kind is None and REQUESTS == ["/robots.txt", "/robots.txt"]

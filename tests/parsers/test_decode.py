@@ -141,3 +141,10 @@ def test_utf16_without_a_bom_is_recognised(codec: str) -> None:
 ])
 def test_html_fragments_versus_text_with_angle_brackets(text: str, is_html: bool) -> None:
     assert decode(text.encode("utf-8")).is_html is is_html
+
+
+def test_a_utf16_meta_declaration_on_ascii_compatible_bytes_means_utf8() -> None:
+    body = b'<html><head><meta charset="utf-16"></head><body><p>Notice of the city government</p></body></html>'
+    decoded = decode(body)
+    assert decoded.encoding == "utf-8"
+    assert "Notice of the city government" in decoded.text

@@ -101,3 +101,10 @@ def test_normalize_date(raw: str | None, want: str | None) -> None:
 def test_clean_title_strips_site_and_column_suffixes(raw: str, site: str | None, column: str | None,
                                                       want: str | None) -> None:
     assert clean_title(raw, site, column) == want
+
+
+def test_a_period_in_the_body_is_not_the_publication_date() -> None:
+    meta = _page("""<html><head><title>关于举办宣传教育活动的通知</title></head><body>
+      <div id="zoom"><p>三、活动时间：2024年6月至12月</p><p>各地各高校根据通知精神，结合实际制定工作方案，做好动员部署。</p></div>
+      <div class="info">发布日期：2024-06-13</div></body></html>""")
+    assert meta.published_at == "2024-06-13"

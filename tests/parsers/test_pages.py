@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 

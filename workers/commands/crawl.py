@@ -15,11 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crawl", help="crawl the configured sites in this process, then print a per-site summary")
     p.add_argument("--sites", metavar="FILE", help="sites file (TOML); default GOVINGEST_SITES or ./sites.toml")
     p.add_argument("--site", action="append", metavar="NAME", help="crawl only this site (repeatable)")
-    p.add_argument("--threads", type=int, help="fetch threads (default: twice the sum of per-host concurrency)")
+    p.add_argument("--threads", type=int, help="fetch threads, one database connection each (default: sum of per-host concurrency + 4, at most 32)")
     p.add_argument("--recrawl", action="store_true",
                    help="make every known URL of the sites due now (conditional GETs for unchanged pages)")
     p.add_argument("--linger", type=float, default=15.0, metavar="SECONDS",
                    help="finish when nothing is due within this many seconds (default 15)")
+    p.add_argument("--forever", action="store_true",
+                   help="keep running: re-fetch list pages on their schedule (recrawl_list_seconds) until stopped")
     p.add_argument("--max-seconds", type=float, metavar="SECONDS", help="stop after this long")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="crawl on a local Celery fleet of N process workers plus a fetch worker "
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                                       linger_seconds=args.linger, max_seconds=args.max_seconds,
                                       recrawl=args.recrawl)
         else:
-            result = crawl(url, sites, threads=args.threads, linger_seconds=args.linger,
+            linger = float("inf") if args.forever else args.linger
+        result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
                            max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
     except (DatabaseUnavailable, MigrationError) as exc:
         raise UserError(str(exc)) from exc

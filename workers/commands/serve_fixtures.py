@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 from pathlib import Path
 
@@ -51,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"sites file: {write_sites_toml(args.sites_toml, fixture)}", flush=True)
         print(f"access log: {fixture.access_log}", flush=True)
         print("serving; Ctrl-C stops", flush=True)
-        threading.Event().wait()
+        stop = threading.Event()
+        # SIGTERM (benchmarks and CI stopping a background server) ends it as cleanly as Ctrl-C
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(1.0):
+            pass
+        print("stopped", flush=True)
     finally:
         fixture.stop()
     return 0

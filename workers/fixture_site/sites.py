@@ -107,6 +107,7 @@ class Site:
     attachment_paths: list[str] = field(default_factory=list)
     disallowed_paths: list[str] = field(default_factory=list)  # linked, but robots.txt forbids
     grow: Callable[[int], list[str]] | None = None  # publish N more articles (generated sites)
+    fallback: Handler | None = None  # answers paths missing from `routes` (else 404)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def respond(self, req: Request) -> Response:
@@ -114,7 +115,7 @@ class Site:
         with self.lock:
             route = self.routes.get(path)
         if route is None:
-            return _not_found(self.encoding)
+            return self.fallback(req) if self.fallback else _not_found()
         if isinstance(route, Resource):
             return route.answer(req)
         return route(req)
@@ -129,7 +130,7 @@ class Site:
         self.disallowed_paths = [secret]
 
 
-def _not_found(encoding: str) -> Response:
+def _not_found() -> Response:
     body = simple_index("404 页面不存在", [("/", "返回首页")]).encode()
     return Response(404, [("Content-Type", "text/html; charset=utf-8")], body)
 
@@ -200,9 +201,32 @@ def _trs_lists(site: Site, look: SiteLook, items: list[tuple[str, str, datetime]
 
 # --- real: bundled real pages -------------------------------------------------------------
 
+_ATTACHMENT_TYPES = {
+    "pdf": "application/pdf", "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "wps": "application/vnd.ms-works", "zip": "application/zip", "rar": "application/x-rar-compressed",
+}
+
+
+def _real_attachment(req: Request) -> Response:
+    """The saved real pages link attachments (W0202….docx) that were never saved: serve a stand-in.
+
+    A gov site serves them, so a crawl of these pages should record attachments, not 404s.
+    """
+    path = req.path.split("?", 1)[0]
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if not path.startswith("/pages/") or ext not in _ATTACHMENT_TYPES:
+        return _not_found()
+    body = faults.tiny_pdf() if ext == "pdf" else b"PK\x03\x04" + hashlib.sha1(path.encode()).digest() * 64
+    return Response(200, [("Content-Type", _ATTACHMENT_TYPES[ext])], body)
+
+
 def build_real(crawl_delay: float) -> Site:
+    # list pattern anchored at the host: the real pages link their own sites' /xxx/index.html columns
     site = Site("real", "真实页面", "mixed", crawl_delay, ["/index.html"],
-                article_patterns=[r"/pages/[^/]+\.html$"], list_patterns=[r"/index\.html$"])
+                article_patterns=[r"/pages/[^/]+__[^/]+\.html$"], list_patterns=[r"^https?://[^/]+/index\.html$"],
+                fallback=_real_attachment)
     links = []
     for page in load_real_pages():
         path = f"/pages/{page.file}"
@@ -334,7 +358,7 @@ def _ok_page(title: str) -> bytes:
 
 def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -> Site:
     site = Site("faults", "故障端点", "utf-8", crawl_delay, ["/index.html"],
-                article_patterns=[r"/faults/"], list_patterns=[r"/index\.html$"])
+                article_patterns=[r"/faults/"], list_patterns=[r"^https?://[^/]+/index\.html$"])
     site.add_robots()
     # build the bomb now, off the request path: a crawler with a 1 s read timeout must
     # see the bomb, not a slow first answer
