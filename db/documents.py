@@ -129,17 +129,20 @@ _ARRAY_TYPES = ", ".join(f"%({n})b::{'text' if t in ('jsonb', 'bigint[]') else t
 _CASTS = ", ".join(f"v.{n}::{t}" if t in ("jsonb", "bigint[]") else f"v.{n}" for n, t in _DOC_FIELDS)
 
 _INSERT = f"""
-INSERT INTO documents (url_id, url, site, {_NAMES})
-SELECT u.id, u.url, v.site, {_CASTS}
-FROM unnest(%(url_id)b::bigint[], %(site)b::text[], {_ARRAY_TYPES}) AS v(url_id, site, {_NAMES})
+INSERT INTO documents (id, url_id, url, site, cluster_id, {_NAMES})
+SELECT v.id, u.id, u.url, v.site, v.cluster_id, {_CASTS}
+FROM unnest(%(id)b::bigint[], %(url_id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {_ARRAY_TYPES})
+     AS v(id, url_id, site, cluster_id, {_NAMES})
 JOIN urls u ON u.id = v.url_id
-RETURNING url_id, id"""
+RETURNING url_id"""
 
 _UPDATE = f"""
 WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(id)b)),
-     old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(id)b))
-UPDATE documents d SET ({_NAMES}, site, last_changed) = ({_CASTS}, v.site, now())
-FROM unnest(%(id)b::bigint[], %(site)b::text[], {_ARRAY_TYPES}) AS v(id, site, {_NAMES})
+     old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(id)b)),
+     old_bands AS (DELETE FROM doc_lsh_bands WHERE document_id = ANY(%(id)b))
+UPDATE documents d SET ({_NAMES}, site, cluster_id, last_changed) = ({_CASTS}, v.site, v.cluster_id, now())
+FROM unnest(%(id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {_ARRAY_TYPES})
+     AS v(id, site, cluster_id, {_NAMES})
 WHERE d.id = v.id"""
 
 _SECTION_COLUMNS = [("document_id", "bigint"), ("ord", "int"), ("number", "text"), ("parent", "text"),
@@ -157,12 +160,14 @@ def _unnest_insert(table: str, columns: list[tuple[str, str]], prefix: str) -> s
     return f"INSERT INTO {table} ({names}) SELECT {casts} FROM unnest({arrays}) AS v({names})"
 
 
-# Sections, facts, events and the NOTIFY in one statement (one round trip).
+# Sections, facts, events, LSH bands and the NOTIFY in one statement (one round trip).
 _CHILDREN = f"""
 WITH s AS ({_unnest_insert("sections", _SECTION_COLUMNS, "s_")}),
      f AS ({_unnest_insert("facts", _FACT_COLUMNS, "f_")}),
      e AS (INSERT INTO doc_events (document_id, kind)
-           SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[]))
+           SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
+     b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
+           SELECT * FROM unnest(%(b_document_id)b::bigint[], %(b_band)b::int[], %(b_hash)b::bigint[]))
 SELECT pg_notify('doc_events', %(n)s)"""
 
 # Band locks first (they must be held before near-duplicate candidates are read),

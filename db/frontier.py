@@ -166,7 +166,7 @@ def claim_due(
                                WHERE host = %(host)s AND state IN ('new', 'queued', 'done', 'failed')
                                  AND next_fetch_at <= now()
                                  AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
-                               ORDER BY (state = 'new') DESC, depth, next_fetch_at, id
+                               ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
                                LIMIT 1 FOR UPDATE SKIP LOCKED)
                    RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
                              fail_count, last_fetched_at IS NOT NULL""",
@@ -215,15 +215,16 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
     Lets a runner sleep exactly until the next host slot instead of polling blindly.
     """
     row = conn.execute(
-        """SELECT extract(epoch FROM greatest(u.next_fetch_at, h.next_allowed_at) - clock_timestamp())
-           FROM urls u JOIN hosts h ON h.host = u.host
-           WHERE u.state IN ('new', 'queued', 'done', 'failed')
-             AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
-           ORDER BY greatest(u.next_fetch_at, h.next_allowed_at) LIMIT 1""",
+        """SELECT extract(epoch FROM min(greatest(d.due, h.next_allowed_at)) - clock_timestamp())
+           FROM hosts h CROSS JOIN LATERAL (
+               SELECT u.next_fetch_at AS due FROM urls u
+               WHERE u.host = h.host AND u.state IN ('new', 'queued', 'done', 'failed')
+                 AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+               ORDER BY u.next_fetch_at LIMIT 1) d""",
         {"sites": sites},
     ).fetchone()
     conn.commit()
-    return None if row is None else max(0.0, float(row[0]))
+    return None if row is None or row[0] is None else max(0.0, float(row[0]))
 
 
 def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, owner: str | None = None) -> bool:
@@ -355,3 +356,38 @@ def error_kinds(conn: psycopg.Connection, sites: list[str] | None = None) -> lis
     ).fetchall()
     conn.commit()
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[int, str]]:
+    """(page id, site) of article pages stored but never processed: their crawl died
+    between fetch and parse. The in-process runner processes them first on restart."""
+    rows = conn.execute(
+        """SELECT p.id, u.site FROM urls u
+           JOIN LATERAL (SELECT id, processed_at FROM pages WHERE url_id = u.id ORDER BY id DESC LIMIT 1) p ON true
+           WHERE u.site = ANY(%s) AND u.kind = 'article' AND p.processed_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.page_id = p.id)
+           ORDER BY p.id""",
+        (sites,),
+    ).fetchall()
+    conn.commit()
+    return [(r[0], r[1]) for r in rows]
+
+
+def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
+    """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
+    row = conn.execute(
+        "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'queued', 'fetching')", (sites,)
+    ).fetchone()
+    conn.commit()
+    return int(row[0])
+
+
+def document_totals(conn: psycopg.Connection, sites: list[str]) -> dict[str, tuple[int, int]]:
+    """site -> (documents, facts) stored, for the per-site summary."""
+    rows = conn.execute(
+        """SELECT d.site, count(*), coalesce(sum((SELECT count(*) FROM facts f WHERE f.document_id = d.id)), 0)
+           FROM documents d WHERE d.site = ANY(%s) GROUP BY d.site""",
+        (sites,),
+    ).fetchall()
+    conn.commit()
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}

@@ -68,13 +68,6 @@ def lock_keys(bands: Sequence[tuple[int, int]]) -> list[int]:
 LOCK_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s"
 
 
-def lock_bands(conn: psycopg.Connection, bands: Sequence[tuple[int, int]]) -> None:
-    """Take the advisory locks of these bands' buckets until the transaction ends."""
-    keys = lock_keys(bands)
-    if keys:
-        conn.execute(LOCK_SQL, (keys,))
-
-
 def find_clusters(
     conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
 ) -> dict[int, int]:

@@ -108,19 +108,6 @@ def seed_sites(conn: psycopg.Connection, sites: list[SiteConfig]) -> int:
     return added
 
 
-def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[int]:
-    """Article pages stored but never processed (their crawl died between fetch and parse)."""
-    rows = conn.execute(
-        """SELECT p.id FROM urls u
-           JOIN LATERAL (SELECT id, processed_at FROM pages WHERE url_id = u.id ORDER BY id DESC LIMIT 1) p ON true
-           WHERE u.site = ANY(%s) AND u.kind = 'article' AND p.processed_at IS NULL
-             AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.page_id = p.id)""",
-        (sites,),
-    ).fetchall()
-    conn.commit()
-    return [r[0] for r in rows]
-
-
 class Progress:
     """One status line on stderr, redrawn in place; silent when stderr is not a terminal."""
 
@@ -129,6 +116,10 @@ class Progress:
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.last = 0.0
         self.start = time.monotonic()
+
+    def wants_update(self) -> bool:
+        """Whether a redraw is due; lets the caller skip counting work for nothing."""
+        return self.enabled and time.monotonic() - self.last >= 0.2
 
     def update(self, done: int, known: int, docs: int, errors: int, force: bool = False) -> None:
         now = time.monotonic()
@@ -146,14 +137,6 @@ class Progress:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def _pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
-    row = conn.execute(
-        "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'fetching') ", (sites,)
-    ).fetchone()
-    conn.commit()
-    return int(row[0])
 
 
 def crawl(
@@ -271,15 +254,12 @@ def crawl(
 
     try:
         if process:
-            leftovers = unprocessed_pages(control, names)
+            leftovers = frontier.unprocessed_pages(control, names)
             if leftovers:
                 log.info("processing pages a previous crawl stored but did not parse",
                          extra={"count": len(leftovers)})
-                for page_id in leftovers:
-                    site = control.execute("SELECT u.site FROM pages p JOIN urls u ON u.id = p.url_id "
-                                           "WHERE p.id = %s", (page_id,)).fetchone()[0]
-                    control.commit()
-                    process_one(control, page_id, site)
+                for page_id, site_name in leftovers:
+                    process_one(control, page_id, site_name)
         while not stop.is_set():
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
@@ -289,12 +269,12 @@ def crawl(
                                         sites=names) if free > 0 else []
             for claim in claims:
                 in_flight.add(executor.submit(guarded, claim))
-            if progress is not None:
+            if progress is not None and progress.wants_update():
                 with lock:
                     done = sum(s.fetched + sum(s.errors.values()) for s in summaries.values())
                     errs = sum(sum(s.errors.values()) for s in summaries.values())
                     docs = sum(s.created for s in summaries.values())
-                progress.update(done, done + _pending_count(control, names), docs, errs)
+                progress.update(done, done + frontier.pending_count(control, names), docs, errs)
             if claims:
                 continue
             wait_for = frontier.seconds_until_due(control, sites=names)
@@ -321,16 +301,9 @@ def crawl(
 
 
 def _fill_totals(conn: psycopg.Connection, summaries: dict[str, SiteSummary]) -> None:
-    rows = conn.execute(
-        """SELECT d.site, count(DISTINCT d.id), count(f.document_id)
-           FROM documents d LEFT JOIN facts f ON f.document_id = d.id
-           WHERE d.site = ANY(%s) GROUP BY d.site""",
-        (list(summaries),),
-    ).fetchall()
-    conn.commit()
-    for site, docs, facts in rows:
-        summaries[site].documents = int(docs)
-        summaries[site].facts = int(facts)
+    for site, (docs, facts) in frontier.document_totals(conn, list(summaries)).items():
+        summaries[site].documents = docs
+        summaries[site].facts = facts
 
 
 def format_summary(result: CrawlResult) -> str:

@@ -19,7 +19,7 @@ import httpx
 import psycopg
 
 from crawler.config import SiteConfig
-from crawler.fetch import MAX_REDIRECTS, FetchResult, fetch
+from crawler.fetch import HTML_TYPES, MAX_REDIRECTS, FetchResult, fetch
 from crawler.links import discover_links
 from crawler.politeness import backoff_seconds
 from crawler.robots import ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
@@ -200,8 +200,13 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
 
 
 def _is_html_type(content_type: str | None) -> bool:
+    """Whether the body may be a page to parse: HTML, XHTML, plain text, or no type at all.
+
+    Office formats carry "xml" in their types (…wordprocessingml.document) but are
+    attachments, so only the exact page types count.
+    """
     ct = (content_type or "").split(";", 1)[0].strip().lower()
-    return not ct or ct.startswith("text/") or "html" in ct or "xml" in ct
+    return not ct or ct in HTML_TYPES
 
 
 def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,

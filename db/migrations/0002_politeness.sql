@@ -16,3 +16,6 @@ CREATE INDEX hosts_next_allowed_idx ON hosts (next_allowed_at);
 
 ALTER TABLE urls ADD COLUMN content_hash text NULL;        -- sha256 of the last stored body
 CREATE INDEX urls_fetching_host_idx ON urls (host) WHERE state = 'fetching';
+-- claim_due: the oldest due URL of one host, read straight off the index
+CREATE INDEX urls_due_by_host_idx ON urls (host, next_fetch_at, id)
+    WHERE state IN ('new', 'queued', 'done', 'failed');

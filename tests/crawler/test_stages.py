@@ -19,6 +19,7 @@ LIST = b"""<html><body><a href="/a/t20240101_1.htm">one</a><a href="/admin/t2024
 <a href="/files/x.pdf">pdf</a><a href="http://elsewhere.example/t20240101_3.htm">off-site</a>
 <script>createPageHTML(2, 0, "index", "html");</script></body></html>"""
 ARTICLE = "<html><body><h1>关于开展安全检查的通知</h1><p>全区共检查企业120家。</p></body></html>".encode()
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 REQUESTS: list[str] = []
 STATE = {"flaky": 0, "version": 1, "robots_down": False}
 
@@ -54,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/r/t20240101_"):  # a chain of redirects, one more hop each
             n = int(self.path.rsplit("_", 1)[1].split(".")[0])
             return self.send(302, b"", Location=f"/r/t20240101_{n + 1}.htm")
+        if self.path == "/files/y.docx":
+            return self.send(200, b"PK\x03\x04" + b"1" * 300, DOCX)
         if self.path == "/files/x.pdf":
             return self.send(200, b"%PDF-1.4" + b"0" * 992, "application/pdf")
         if self.path == "/flaky.htm":
@@ -213,3 +216,15 @@ def test_unreadable_robots_means_nothing_fetched(env, base: str) -> None:
     assert frontier.host_robots(conn, site.allowed_hosts[0]).text is None  # asked again next time
     again = fetch_url(conn, claim_one(conn, start), site, client, owner="me")
     assert again.error_kind is None and REQUESTS == ["/robots.txt", "/robots.txt"]
+
+
+def test_office_attachment_recorded_with_type_and_size(env, base: str) -> None:
+    conn, site, client = env
+    frontier.store_robots(conn, site.allowed_hosts[0], text="", status=404, crawl_delay=None)
+    docx = base + "/files/y.docx"
+    frontier.add_urls(conn, "t", [(docx, "attachment")], 1, None)
+    conn.commit()
+    out = fetch_url(conn, claim_one(conn, docx), site, client, owner="me")
+    assert out.error_kind is None and out.page_id is None
+    state, status, _, _, kind, _, _, ctype, size = row(conn, docx)
+    assert (state, status, kind, ctype, size) == ("done", 200, "attachment", DOCX, 304)

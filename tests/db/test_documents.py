@@ -172,3 +172,22 @@ def test_concurrent_writers_of_one_url_make_one_document(migrated_database_url: 
         assert count(c, "SELECT count(*) FROM documents") == 1
         assert count(c, "SELECT count(*) FROM doc_events WHERE kind = 'created'") == 1
         assert count(c, "SELECT count(*) FROM doc_events") == 1 + kinds.count("updated")
+
+
+def test_near_duplicates_in_one_batch_form_one_cluster(conn: psycopg.Connection) -> None:
+    base = "关于做好二〇二四年防汛抗旱工作的通知。各乡镇人民政府、县直各单位：为切实做好防汛抗旱工作，确保安全度汛。" * 4
+    ids = [add_url(conn, f"https://www.gov.cn/b/{i}.html") for i in range(3)]
+    docs = [make_doc(base, with_minhash=True), make_doc(base + "附件：责任人名单。", with_minhash=True),
+            make_doc("全县完成造林面积一万二千亩，森林覆盖率达到百分之六十三，生态环境持续改善。" * 4,
+                     with_minhash=True)]
+    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    clusters = dict(conn.execute("SELECT id, cluster_id FROM documents").fetchall())
+    assert clusters[res[0].document_id] == clusters[res[1].document_id] == res[0].document_id
+    assert clusters[res[2].document_id] == res[2].document_id
+    assert count(conn, "SELECT count(*) FROM documents WHERE cluster_id IS NULL") == 0
+    # the far document changes into a near-duplicate of the first: it joins that cluster
+    moved = write_document(conn, url_id=ids[2], site="t", page_id=None,
+                           doc=make_doc(base + "特此通知。", with_minhash=True))
+    assert moved.kind == "updated"
+    assert conn.execute("SELECT cluster_id FROM documents WHERE id = %s",
+                        (moved.document_id,)).fetchone() == (res[0].document_id,)

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 import zlib
 from pathlib import Path
 
@@ -44,10 +43,6 @@ def fx(tmp_path_factory: pytest.TempPathFactory):
 def client():
     with httpx.Client(timeout=10) as c:
         yield c
-
-
-def _fold(s: str) -> str:
-    return unicodedata.normalize("NFKC", s)
 
 
 def _text(page: str) -> str:
@@ -135,6 +130,12 @@ def test_real_pages_are_served_byte_for_byte_with_their_charset_headers(fx, clie
         name = url.rsplit("/", 1)[1]
         r = client.get(url)
         assert r.content == (shared_dir / "fixtures/real/html" / name).read_bytes()
+    # attachments the saved pages link (never saved with them) are served as stand-ins
+    docx = client.get(info.url("/pages/W020240613556663716813.docx"))
+    assert docx.status_code == 200 and "wordprocessingml" in docx.headers["content-type"]
+    assert client.get(info.url("/pages/W020240613556663716813.pdf")).content.startswith(b"%PDF-")
+    assert client.get(info.url("/pages/missing.html")).status_code == 404
+    assert client.get(info.url("/col/col1620984/index.html")).status_code == 404
     gbk_right = client.get(info.url("/pages/ia__a0cb0242-d33a-4a90-b0c4-f27d791e0a9e.html"))
     assert gbk_right.headers["content-type"].endswith("charset=gbk")
     gbk_right.content.decode("gbk")
@@ -338,8 +339,13 @@ def test_sites_toml_loads_in_the_crawler_and_patterns_classify_urls(fx, tmp_path
         assert all(cfg.is_article(u) and not cfg.is_list(u) for u in info.article_urls)
         assert all(cfg.is_list(u) and not cfg.is_article(u) for u in info.list_urls)
         assert not any(cfg.is_article(u) for u in info.disallowed_urls)
+    # the real pages link their own sites' column pages (/col/…/index.html): not lists here
+    assert not configs["real"].is_list(fx.site("real").url("/col/col1620984/index.html"))
+    assert not configs["real"].is_article(fx.site("real").url("/pages/index.html"))
     assert configs["bulk"].max_pages == 900
     assert {c.name for c in load_sites(write_sites_toml(tmp_path / "one.toml", fx, sites=["gbk"]))} == {"gbk"}
+    with pytest.raises(ValueError, match="not running"):
+        write_sites_toml(tmp_path / "early.toml", FixtureSite(sites=["gbk"]))
 
 
 def test_every_request_is_one_access_log_line(tmp_path, client):
@@ -357,6 +363,7 @@ def test_every_request_is_one_access_log_line(tmp_path, client):
     assert recs[0]["headers"]["User-Agent"] == "govingest-test"
     assert all(isinstance(r["ts"], float) for r in recs) and recs == sorted(recs, key=lambda r: r["ts"])
     assert recs[1]["bytes"] == 0
+    assert all(0 <= r["seconds"] < 5 for r in recs)
 
 
 def test_package_data_ships_the_bundled_files(tmp_path):

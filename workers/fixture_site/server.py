@@ -194,7 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             record: dict[str, Any] = {"ts": round(ts, 6), "site": site.name, "method": self.command,
-                                      "path": self.path, "status": status, "bytes": sent}
+                                      "path": self.path, "status": status, "bytes": sent,
+                                      "seconds": round(time.time() - ts, 6)}
             headers = {h: self.headers[h] for h in LOGGED_HEADERS if self.headers.get(h) is not None}
             if headers:
                 record["headers"] = headers

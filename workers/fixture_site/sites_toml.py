@@ -31,6 +31,8 @@ def site_tables(fixture: FixtureSite, *, sites: Iterable[str] | None = None, rat
                 recrawl_article_seconds: int = 30 * 86400, user_agent: str | None = None,
                 overrides: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One `[[site]]` table per running fixture site (or the ones named in `sites`)."""
+    if not fixture.sites:
+        raise ValueError("the fixture site is not running: call FixtureSite.start() before writing its sites file")
     wanted = None if sites is None else set(sites)
     tables = []
     for info in fixture.sites:
@@ -71,5 +73,8 @@ def write_sites_toml(path: str | Path, fixture: FixtureSite, **options: Any) -> 
         lines.append("[[site]]")
         lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # write then rename: a process polling for the file (bench/crawl.py) never reads half of it
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(out)
     return out
