@@ -9,11 +9,13 @@ The contract consumers rely on:
   the old document or the new one, never a mix.
 
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
-transaction for the batch. Every statement takes whole columns as arrays and
-`unnest`s them, so a write costs the same seven round trips for one document or a
-hundred (on a loaded server round trips, not bytes, dominate; COPY needs two per
-table and measured no faster here). `write_document` is the same code for one
-document, so the two paths cannot drift apart.
+transaction for the batch. Every statement takes whole columns as arrays (sent in
+binary) and `unnest`s them, so a write costs the same round trips for one document
+or a hundred: band locks + URL/page bookkeeping, existing rows, new ids, near-
+duplicate candidates, the document rows, then sections + facts + event + bands +
+NOTIFY in one statement, commit. On a loaded server round trips, not bytes,
+dominate; COPY needs two per table and measured no faster here. `write_document`
+is the same code for one document, so the two paths cannot drift apart.
 """
 from __future__ import annotations
 
@@ -92,7 +94,7 @@ def section_rows(outline: Sequence[OutlineNode]) -> list[tuple[Any, ...]]:
         for i, node in enumerate(nodes, start=1):
             number = node.number or (f"{parent}.{i}" if parent else str(i))
             rows.append((len(rows), number, parent, depth, node.marker, node.heading,
-                         node.start, node.end, json.dumps(list(node.items), ensure_ascii=False)))
+                         node.start, node.end, list(node.items)))
             walk(node.children, number, depth + 1)
 
     walk(outline, None, 0)
@@ -114,7 +116,7 @@ def _published_date(value: str | None) -> date | None:
         return None
 
 
-# Columns written from a parse, in the order of `_doc_columns` and the SQL below.
+# Columns written from a parse, in the order of `_doc_params` and the SQL below.
 _DOC_FIELDS: list[tuple[str, str]] = [
     ("page_id", "bigint"), ("title", "text"), ("published_at", "text"), ("published_date", "date"),
     ("source", "text"), ("site_name", "text"), ("script", "text"), ("text", "text"),
@@ -153,17 +155,22 @@ _FACT_COLUMNS = [("document_id", "bigint"), ("ord", "int"), ("indicator", "text"
                  ("section", "text")]
 
 
-def _unnest_insert(table: str, columns: list[tuple[str, str]], prefix: str) -> str:
+def _json_insert(table: str, columns: list[tuple[str, str]], param: str) -> str:
+    """INSERT of rows sent as one JSON array of objects keyed by column name.
+
+    Why JSON rather than one array per column: psycopg adapts list elements one by one
+    in Python, while `json.dumps` of the whole batch runs in C and the server expands it
+    with `json_populate_recordset` against the table's own row type.
+    """
     names = ", ".join(n for n, _ in columns)
-    arrays = ", ".join(f"%({prefix}{n})b::{'text' if t == 'jsonb' else t}[]" for n, t in columns)
-    casts = ", ".join(f"{n}::jsonb" if t == "jsonb" else n for n, t in columns)
-    return f"INSERT INTO {table} ({names}) SELECT {casts} FROM unnest({arrays}) AS v({names})"
+    return (f"INSERT INTO {table} ({names}) SELECT {names} "
+            f"FROM json_populate_recordset(NULL::{table}, %({param})s::json)")
 
 
 # Sections, facts, events, LSH bands and the NOTIFY in one statement (one round trip).
 _CHILDREN = f"""
-WITH s AS ({_unnest_insert("sections", _SECTION_COLUMNS, "s_")}),
-     f AS ({_unnest_insert("facts", _FACT_COLUMNS, "f_")}),
+WITH s AS ({_json_insert("sections", _SECTION_COLUMNS, "sections")}),
+     f AS ({_json_insert("facts", _FACT_COLUMNS, "facts")}),
      e AS (INSERT INTO doc_events (document_id, kind)
            SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
@@ -185,9 +192,10 @@ def _pg_array(values: Sequence[int]) -> str | None:
     return "{" + ",".join(str(int(v)) for v in values) + "}" if values else None
 
 
-def _columns(rows: list[tuple[Any, ...]], columns: list[tuple[str, str]], prefix: str) -> dict[str, list[Any]]:
-    """Row tuples → one list per column, the parameters of an unnest() insert."""
-    return {f"{prefix}{name}": [r[i] for r in rows] for i, (name, _) in enumerate(columns)}
+def _json_rows(rows: list[tuple[Any, ...]], columns: list[tuple[str, str]]) -> str:
+    """Row tuples → the JSON array `_json_insert` expects."""
+    names = [n for n, _ in columns]
+    return json.dumps([dict(zip(names, r)) for r in rows], ensure_ascii=False)
 
 
 def _doc_params(items: list[tuple[int, int, int, "_Prepared"]]) -> dict[str, list[Any]]:
@@ -305,8 +313,8 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
             facts = [(outcome[u].document_id, *row) for u in written for row in last[u].facts]
             bands = neardup.band_rows(minhashes)
             conn.execute(_CHILDREN, {
-                **_columns(sections, _SECTION_COLUMNS, "s_"),
-                **_columns(facts, _FACT_COLUMNS, "f_"),
+                "sections": _json_rows(sections, _SECTION_COLUMNS),
+                "facts": _json_rows(facts, _FACT_COLUMNS),
                 "e_document_id": [outcome[u].document_id for u in written],
                 "e_kind": [outcome[u].kind for u in written],
                 "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands],

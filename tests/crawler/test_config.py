@@ -76,3 +76,9 @@ def test_duplicate_names_and_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_sites(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match=r"no \[\[site\]\]"):
         load_sites(write(tmp_path, "x = 1\n"))
+
+
+def test_shipped_example_sites_file_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    sites = load_sites(root / "deploy" / "sites.toml")
+    assert sites and all(not s.local for s in sites)  # real sites never get the SSRF exemption

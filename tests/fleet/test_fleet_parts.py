@@ -1,0 +1,222 @@
+"""The fleet's parts against a real PostgreSQL and a real (private) Redis: dispatch
+exclusivity, the reaper and stale messages, idempotent and bounded processing, and a
+small live fleet's metrics, JSON logs and status lines."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from db import fleet as fleet_db
+from db import frontier
+from db.connect import connect
+from db.migrate import migrate
+from tests.fleet.servers import PrivateRedis, free_port
+
+
+def _fetch_messages(redis: PrivateRedis, queue: str = "fetch") -> list[list]:
+    """The args of every task message waiting in `queue` (kombu's JSON envelope, base64 body)."""
+    import redis as redis_py
+
+    raw = redis_py.Redis(port=redis.port).lrange(queue, 0, -1)
+    out = []
+    for item in raw:
+        envelope = json.loads(item)
+        body = json.loads(base64.b64decode(envelope["body"]))
+        out.append(body[0])
+    return out
+
+
+def _sender(redis: PrivateRedis):
+    from workers.app import make_app, send_fetch, settings
+
+    app = make_app(settings, broker_url=redis.url, include_tasks=False)
+    return app, (lambda url_id, lease: send_fetch(app, url_id, lease))
+
+
+def _frontier(url: str, hosts: int, per_host: int) -> None:
+    with connect(url) as conn:
+        migrate(conn)
+        frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
+        for h in range(hosts):
+            host = f"h{h}.example"
+            frontier.add_urls(conn, "t", [(f"http://{host}/a{j}.htm", "article") for j in range(per_host)], 0, None)
+            frontier.set_host_budget(conn, host, interval=0.001, concurrency=per_host)
+            frontier.store_robots(conn, host, text="", status=404, crawl_delay=None)
+        conn.commit()
+
+
+def test_two_dispatchers_never_hand_out_a_url_twice(fresh_database_url, private_redis):
+    from workers.dispatcher import Dispatcher
+
+    _frontier(fresh_database_url, hosts=60, per_host=3)
+    app, send = _sender(private_redis)
+    ds = [Dispatcher(fresh_database_url, lease_seconds=60, batch=50, max_outstanding=10_000, idle_sleep=0.01,
+                     enqueue_fetch=send) for _ in range(2)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=d.run, args=(stop,)) for d in ds]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    with psycopg.connect(fresh_database_url) as conn:
+        while time.monotonic() < deadline:
+            due = conn.execute("SELECT count(*) FROM urls WHERE state <> 'fetching'").fetchone()[0]
+            conn.commit()
+            if due == 0:
+                break
+            time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    app.close()
+    messages = _fetch_messages(private_redis)
+    url_ids = [m[0] for m in messages]
+    assert len(url_ids) == 180, f"expected every URL dispatched once, got {len(url_ids)} messages"
+    assert len(set(url_ids)) == 180, "a URL was dispatched twice"
+    with psycopg.connect(fresh_database_url) as conn:
+        owners = dict(conn.execute("SELECT id, lease_owner FROM urls").fetchall())
+    # each message carries the lease token its URL is held under
+    assert all(owners[url_id] == lease for url_id, lease, _ in messages)
+    assert sum(d.totals.claimed for d in ds) == 180
+
+
+def test_reaper_redispatches_and_the_stale_message_does_nothing(fresh_database_url, private_redis, monkeypatch):
+    import workers.tasks as tasks
+    from workers.dispatcher import Dispatcher
+
+    _frontier(fresh_database_url, hosts=1, per_host=1)
+    app, send = _sender(private_redis)
+    d = Dispatcher(fresh_database_url, lease_seconds=0.5, enqueue_fetch=send)
+    first = d.run_once()
+    assert first.claimed == 1
+    time.sleep(0.8)  # the worker "died": the lease runs out
+    second = d.run_once()
+    d.close()
+    app.close()
+    assert second.reaped == 1 and second.claimed == 1
+    (url_id, old, _), (url_id2, new, _) = _fetch_messages(private_redis)[::-1]  # LPUSH: newest first
+    assert url_id == url_id2 and old != new
+    with connect(fresh_database_url) as conn:
+        assert fleet_db.leased_claim(conn, url_id, old) is None
+        assert fleet_db.leased_claim(conn, url_id, new) is not None
+    # the late message runs: it must neither fetch nor touch the new lease
+    monkeypatch.setattr(tasks.settings, "database_url", fresh_database_url)
+    monkeypatch.setattr(tasks, "_local", tasks._ProcessLocal())
+    tasks._fetch(url_id, old)
+    with psycopg.connect(fresh_database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+        assert conn.execute("SELECT lease_owner FROM urls WHERE id = %s", (url_id,)).fetchone()[0] == new
+    tasks._local.get_pool().close()
+
+
+def _article_body() -> bytes:
+    from workers.fixture_site.sites import build_bulk
+
+    site = build_bulk(2, 0, poison=False)
+    return site.routes[site.article_paths[0]].body
+
+
+def _stored_page(conn: psycopg.Connection, n: int) -> int:
+    from db.pages import store_page
+
+    if n == 0:
+        frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
+    frontier.add_urls(conn, "t", [(f"http://t.example/a{n}.htm", "article")], 0, None)
+    url_id = conn.execute("SELECT id FROM urls WHERE url = %s", (f"http://t.example/a{n}.htm",)).fetchone()[0]
+    page_id = store_page(conn, url_id=url_id, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                         body=_article_body())
+    conn.commit()
+    fleet_db.mark_enqueued(conn, page_id)
+    return page_id
+
+
+def test_process_is_idempotent_and_a_poison_page_is_given_up(fresh_database_url, monkeypatch):
+    import workers.tasks as tasks
+
+    monkeypatch.setattr(tasks.settings, "database_url", fresh_database_url)
+    monkeypatch.setattr(tasks.settings, "process_max_attempts", 3)
+    monkeypatch.setattr(tasks, "_local", tasks._ProcessLocal())
+    with connect(fresh_database_url) as conn:
+        migrate(conn)
+        good, poison = _stored_page(conn, 0), _stored_page(conn, 1)
+        # the same message delivered twice (Redis redelivery, a re-sent lost message)
+        tasks._process(good)
+        tasks._process(good)
+        assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM doc_events").fetchone()[0] == 1
+        # three attempts that each killed their worker (counted before parsing began)
+        for _ in range(3):
+            fleet_db.begin_process(conn, poison)
+        tasks._process(poison)
+        state, kind, message = conn.execute(
+            "SELECT u.state, u.last_error_kind, u.last_error FROM urls u JOIN pages p ON p.url_id = u.id "
+            "WHERE p.id = %s", (poison,)).fetchone()
+        assert (state, kind) == ("failed", "process_gave_up")
+        assert "3 attempts" in message and "govingest reparse" in message
+        assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+        assert fleet_db.fleet_status(conn).awaiting_process == 0
+    tasks._local.get_pool().close()
+
+
+def test_lost_process_messages_are_found_once(fresh_database_url):
+    with connect(fresh_database_url) as conn:
+        migrate(conn)
+        page = _stored_page(conn, 0)
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # just sent
+        conn.execute("UPDATE pages SET process_enqueued_at = now() - interval '1 hour' WHERE id = %s", (page,))
+        conn.commit()
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == [page]
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # re-stamped
+        fleet_db.mark_processed(conn, page)
+        conn.execute("UPDATE pages SET process_enqueued_at = now() - interval '1 hour' WHERE id = %s", (page,))
+        conn.commit()
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # done pages stay done
+
+
+def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_url, private_redis):
+    from crawler.config import parse_sites
+    from workers.fixture_site import FixtureSite
+    from workers.fixture_site.sites_toml import site_tables
+    from workers.fleet import Fleet, FleetOptions, status_lines
+    from workers.runner import seed_sites
+
+    port = free_port()
+    with FixtureSite(sites=["bulk"], articles=20, crawl_delay=0) as fx:
+        sites = parse_sites({"site": site_tables(fx, rate=200.0, concurrency=4)}, "test")
+        with connect(fresh_database_url) as conn:
+            migrate(conn)
+            seed_sites(conn, sites)
+        opts = FleetOptions(process_workers=1, lease_seconds=20, metrics_port=port, log_level="INFO")
+        with Fleet(fresh_database_url, redis_url=private_redis.url, options=opts) as fleet:
+            fleet.start_workers()
+            fleet.wait_ready()
+            totals = fleet.dispatcher(["bulk"]).run(threading.Event(), until_settled=True, linger_seconds=0.5)
+            fetch_node, process_node = fleet.nodes
+            fetch_metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            process_metrics = httpx.get(f"http://127.0.0.1:{port + 1}/metrics", timeout=5).text
+            with connect(fresh_database_url) as conn:
+                status = "\n".join(status_lines(conn, private_redis.url))
+                docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            fetch_log = fetch_node.log_path.read_text()
+            process_log = process_node.log_path.read_text()
+    assert docs == 20 and totals.claimed >= 21
+    assert 'govingest_responses_total{status="200"}' in fetch_metrics
+    assert "govingest_fetch_seconds_count" in fetch_metrics
+    assert 'govingest_documents_total{kind="created"} 20.0' in process_metrics
+    assert 'govingest_queue_lag_seconds_count{queue="process"} 20.0' in process_metrics
+    assert "govingest_parse_seconds_count 20.0" in process_metrics
+    lines = [json.loads(line) for line in process_log.splitlines() if line.startswith("{")]
+    processed = [rec for rec in lines if rec.get("msg") == "processed"]
+    assert len(processed) == 20
+    assert all(rec.get("task_id") and rec.get("url_id") and rec.get("page_id") for rec in processed)
+    fetched = [json.loads(line) for line in fetch_log.splitlines()
+               if line.startswith("{") and "page sent to process" in line]
+    assert len(fetched) == 20 and all(rec.get("task_id") and rec.get("url_id") for rec in fetched)
+    assert "queue depths: fetch 0, process 0" in status
+    assert "leased URLs: 0 (expired, waiting for the reaper: 0)" in status
+    assert "20 pages processed" in status
