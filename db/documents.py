@@ -11,10 +11,10 @@ The contract consumers rely on:
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
 transaction for the batch. Every statement takes whole columns as arrays (sent in
 binary) and `unnest`s them, so a write costs the same round trips for one document
-or a hundred: band locks + URL/page bookkeeping, existing rows, new ids, near-
-duplicate candidates, the document rows, then sections + facts + event + bands +
-NOTIFY in one statement, commit. On a loaded server round trips, not bytes,
-dominate; COPY needs two per table and measured no faster here. `write_document`
+or a hundred: (1) band locks, URL/page bookkeeping, existing rows and new ids,
+(2) near-duplicate candidates, (3) the document rows, (4) sections + facts + event +
+bands + NOTIFY, then COMMIT. On a loaded server round trips, not bytes, dominate;
+COPY needs two per table and measured no faster here. `write_document`
 is the same code for one document, so the two paths cannot drift apart.
 """
 from __future__ import annotations
@@ -177,15 +177,24 @@ WITH s AS ({_json_insert("sections", _SECTION_COLUMNS, "sections")}),
            SELECT * FROM unnest(%(b_document_id)b::bigint[], %(b_band)b::int[], %(b_hash)b::bigint[]))
 SELECT pg_notify('doc_events', %(n)s)"""
 
-# Band locks first (they must be held before near-duplicate candidates are read),
-# then two small bookkeeping updates; one round trip.
-_PREAMBLE = f"""
+# The opening statement, one round trip: take the band locks (before near-duplicate
+# candidates are read), mark URLs whose earlier parse failed as healthy, remember page
+# encodings, lock this batch's existing documents (url_id order: batches never
+# deadlock on each other) and draw ids for the new ones (known before the rows are
+# written, so cluster ids can go into the INSERT instead of a second write).
+_OPEN = f"""
 WITH fixed AS (UPDATE urls SET state = 'done', last_error_kind = NULL, last_error = NULL
                WHERE id = ANY(%(urls)s) AND state = 'failed' AND last_error_kind = 'parse'),
      encodings AS (UPDATE pages p SET encoding = v.encoding
                    FROM unnest(%(pages)s::bigint[], %(encodings)s::text[]) AS v(id, encoding)
-                   WHERE p.id = v.id AND p.encoding IS NULL)
-{neardup.LOCK_SQL.replace("%s", "%(locks)s")}"""
+                   WHERE p.id = v.id AND p.encoding IS NULL),
+     existing AS (SELECT url_id, id, output_hash, parser_version FROM documents
+                  WHERE url_id = ANY(%(urls)s) ORDER BY url_id FOR UPDATE)
+SELECT ({neardup.LOCK_SQL.replace("%s", "%(locks)s")}),
+       (SELECT coalesce(json_agg(json_build_array(url_id, id, output_hash, parser_version)), '[]')
+        FROM existing),
+       (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('documents', 'id'))), '{{}}')
+        FROM generate_series(1, cardinality(%(urls)s::bigint[]) - (SELECT count(*) FROM existing)))"""
 
 
 def _pg_array(values: Sequence[int]) -> str | None:
@@ -257,17 +266,15 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
     order = sorted(last)
     outcome: dict[int, WriteResult] = {}
     with stats.track("store"), conn.transaction():
-        bands = [bh for u in order for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)]
+        band_keys = [bh for u in order for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)]
         encodings = [(p.write.page_id, p.write.doc.encoding) for p in last.values()
                      if p.write.page_id is not None and p.write.doc.encoding]
-        conn.execute(_PREAMBLE, {"urls": order, "pages": [i for i, _ in encodings],
-                                 "encodings": [e for _, e in encodings], "locks": neardup.lock_keys(bands)})
-        existing = {
-            r[0]: (r[1], r[2], r[3])
-            for r in conn.execute(
-                """SELECT url_id, id, output_hash, parser_version FROM documents
-                   WHERE url_id = ANY(%s) ORDER BY url_id FOR UPDATE""", (order,)).fetchall()
-        }
+        row = conn.execute(_OPEN, {"urls": order, "pages": [i for i, _ in encodings],
+                                   "encodings": [e for _, e in encodings],
+                                   "locks": neardup.lock_keys(band_keys)}).fetchone()
+        assert row is not None
+        existing = {r[0]: (r[1], r[2], r[3]) for r in row[1]}
+        new_ids = list(row[2])
         to_insert = [u for u in order if u not in existing]
         to_update: list[int] = []
         version_only: list[tuple[str, int]] = []
@@ -282,14 +289,8 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
                     version_only.append((w.doc.parser_version, doc_id))
             else:
                 to_update.append(u)
-        if to_insert:
-            # ids first, so near-duplicate clusters are known before the row is written
-            # (writing it and then setting cluster_id would write every new row twice)
-            new_ids = [r[0] for r in conn.execute(
-                "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, %s)",
-                (len(to_insert),)).fetchall()]
-            for u, doc_id in zip(to_insert, new_ids):
-                outcome[u] = WriteResult("created", doc_id)
+        for u, doc_id in zip(to_insert, new_ids):
+            outcome[u] = WriteResult("created", doc_id)
         for u in to_update:
             outcome[u] = WriteResult("updated", existing[u][0])
         written = [u for u in order if outcome[u].kind != "unchanged"]
@@ -309,8 +310,8 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
         if version_only:
             conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
         if written:
-            sections = [(outcome[u].document_id, *row) for u in written for row in last[u].sections]
-            facts = [(outcome[u].document_id, *row) for u in written for row in last[u].facts]
+            sections = [(outcome[u].document_id, *r) for u in written for r in last[u].sections]
+            facts = [(outcome[u].document_id, *r) for u in written for r in last[u].facts]
             bands = neardup.band_rows(minhashes)
             conn.execute(_CHILDREN, {
                 "sections": _json_rows(sections, _SECTION_COLUMNS),

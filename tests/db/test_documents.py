@@ -191,3 +191,29 @@ def test_near_duplicates_in_one_batch_form_one_cluster(conn: psycopg.Connection)
     assert moved.kind == "updated"
     assert conn.execute("SELECT cluster_id FROM documents WHERE id = %s",
                         (moved.document_id,)).fetchone() == (res[0].document_id,)
+
+
+def test_worker_killed_mid_write_leaves_nothing(migrated_database_url: str) -> None:
+    """A process that dies between the document rows and its commit leaves no trace."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with psycopg.connect(migrated_database_url, autocommit=True) as c:
+        url_id = add_url(c, "https://www.gov.cn/killed.html")
+    child = f"""
+import os, psycopg
+from db.documents import write_document
+from tests.db.helpers import make_doc
+conn = psycopg.connect({migrated_database_url!r})
+conn.execute("SELECT 1")  # open a transaction: the write below becomes a savepoint in it
+write_document(conn, url_id={url_id}, site="t", page_id=None, doc=make_doc("写到一半"))
+assert conn.execute("SELECT count(*) FROM documents").fetchone() == (1,)  # written, uncommitted
+os._exit(9)  # killed before COMMIT
+"""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", child], cwd=root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    with psycopg.connect(migrated_database_url) as c:
+        for table in ("documents", "sections", "facts", "doc_events", "doc_lsh_bands"):
+            assert count(c, f"SELECT count(*) FROM {table}") == 0, table

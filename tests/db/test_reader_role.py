@@ -1,6 +1,8 @@
 """govingest_reader reads the documented views and nothing else."""
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -40,3 +42,30 @@ def test_reader_role_creation_is_idempotent(migrated_database_url: str) -> None:
             """SELECT table_name FROM information_schema.role_table_grants
                WHERE grantee = 'govingest_reader' ORDER BY 1""").fetchall()
     assert sorted({g[0] for g in grants}) == sorted(VIEWS)
+
+
+def test_reader_follows_the_feed_through_the_view(migrated_database_url: str) -> None:
+    """The documented SQL cursor: ORDER BY (xid, seq), resume after the last (xid, seq)."""
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
+        ids = [add_url(conn, f"https://www.gov.cn/v/{i}.html") for i in range(3)]
+        for i, u in enumerate(ids[:2]):
+            write_document(conn, url_id=u, site="t", page_id=None, doc=make_doc(f"第{i}篇"))
+        conn.execute("SET ROLE govingest_reader")
+        page = "SELECT xid, seq, kind FROM v_doc_events WHERE (xid, seq) > (%s, %s) ORDER BY xid, seq"
+
+        def read_all(cursor: tuple[int, int], want: int) -> list[tuple[int, int, str]]:
+            rows: list[tuple[int, int, str]] = []
+            deadline = time.monotonic() + 20  # other tests' open transactions may hold it back
+            while len(rows) < want and time.monotonic() < deadline:
+                rows += conn.execute(page, rows[-1][:2] if rows else cursor).fetchall()
+                time.sleep(0.05)
+            return rows
+
+        first = read_all((0, 0), 2)
+        assert [r[2] for r in first] == ["created", "created"]
+        conn.execute("RESET ROLE")
+        write_document(conn, url_id=ids[2], site="t", page_id=None, doc=make_doc("第2篇"))
+        conn.execute("SET ROLE govingest_reader")
+        rest = read_all(first[-1][:2], 1)
+        assert [r[2] for r in rest] == ["created"] and rest[0][1] not in {r[1] for r in first}
+        conn.execute("RESET ROLE")
