@@ -22,6 +22,8 @@ import contextvars
 import logging
 import os
 import resource
+import signal
+import threading
 import time
 from typing import Any
 
@@ -129,11 +131,64 @@ def _warm_parser(**_: Any) -> None:
         pass
 
 
+def queue_depths(redis_url: str, queues: list[str]) -> dict[str, int]:
+    """Messages waiting in each queue (Celery's Redis transport keeps a queue as a list)."""
+    import redis
+
+    url = redis_url.replace("redis+socket://", "unix://", 1)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return {q: int(client.llen(q)) for q in queues}
+    finally:
+        client.close()
+
+
+_last_received = [time.monotonic()]
+
+
+@signals.task_received.connect
+def _on_task_received(**_: Any) -> None:
+    _last_received[0] = time.monotonic()
+
+
+def stall_seconds(s: Settings) -> float:
+    return s.worker_stall_seconds or float(max(s.fetch_time_limit, s.process_time_limit) + 30)
+
+
+def _watch_for_stall(queues: list[str], limit: float) -> None:
+    """Exit the worker when its consumer has stopped: messages wait, none arrive.
+
+    Why: after a Redis restart Celery's consumer sometimes reconnects but never consumes
+    again (celery/celery#8030, #8091, #10205). A running task never looks like a stall:
+    `limit` is longer than any task may run. Exiting lets the supervisor (Kubernetes,
+    `run_fleet`) start a fresh worker; PostgreSQL still holds every lease and page.
+    """
+    log = logging.getLogger("workers.app")
+    while True:
+        time.sleep(max(1.0, min(5.0, limit / 4)))
+        try:
+            depth = sum(queue_depths(app.conf.broker_url, queues).values())
+        except Exception:  # broker down: nothing to judge until it is back
+            continue
+        idle = time.monotonic() - _last_received[0]
+        if depth > 0 and idle > limit:
+            log.error("worker consumer stalled: messages are waiting but none arrived for %.0f s; exiting "
+                      "so the supervisor starts a fresh worker", idle, extra={"queues": queues, "waiting": depth})
+            os.kill(os.getpid(), signal.SIGQUIT)  # cold shutdown: the pool goes too
+            time.sleep(15)
+            os._exit(3)
+
+
 @signals.worker_ready.connect
-def _worker_ready(**_: Any) -> None:
+def _worker_ready(sender: Any = None, **_: Any) -> None:
     from workers.metrics import start_exporter
 
     start_exporter(settings.metrics_port)
+    queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
+    if queues:
+        _last_received[0] = time.monotonic()
+        threading.Thread(target=_watch_for_stall, args=(queues, stall_seconds(settings)),
+                         name="stall-watchdog", daemon=True).start()
 
 
 @signals.worker_process_init.connect

@@ -41,6 +41,9 @@ class WorkerNode:
     queue: Queue
     proc: subprocess.Popen[bytes]
     log_path: Path
+    app_module: str | None = None
+    retired: bool = False  # stopped on purpose: the supervisor leaves it dead
+    restarts: int = 0  # how many nodes replaced this slot before
 
     @property
     def pid(self) -> int:
@@ -88,6 +91,7 @@ class Fleet:
         self._embedded = None
         self._seq = 0
         self._sender = None
+        self._stopping = threading.Event()
 
     # -- broker ----------------------------------------------------------------------
     def start_broker(self) -> str:
@@ -119,6 +123,7 @@ class Fleet:
             "GOVINGEST_PROCESS_TIME_LIMIT": str(o.process_time_limit),
             "GOVINGEST_PROCESS_MAX_ATTEMPTS": str(o.process_max_attempts),
             "GOVINGEST_FETCH_CONCURRENCY": str(o.fetch_concurrency),
+            "GOVINGEST_WORKER_STALL_SECONDS": str(max(o.fetch_time_limit, o.process_time_limit) + 10),
             "GOVINGEST_LOG_LEVEL": o.log_level,
             "GOVINGEST_METRICS_PORT": str(o.metrics_port + index if o.metrics_port else 0),
             "PROMETHEUS_MULTIPROC_DIR": str(node_dir / "metrics"),
@@ -147,7 +152,7 @@ class Fleet:
                                     start_new_session=True, cwd=_REPO_ROOT)
         finally:
             out.close()
-        node = WorkerNode(name, queue, proc, log_path)
+        node = WorkerNode(name, queue, proc, log_path, app_module=app_module)
         self.nodes.append(node)
         log.info("worker node started", extra={"node": name, "pid": proc.pid, "queue": queue})
         return node
@@ -160,7 +165,7 @@ class Fleet:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until every live node answers a broadcast ping (benchmarks time warm workers)."""
-        want = {f"{n.name}@" for n in self.nodes if n.alive()}
+        want = {f"{n.name}@" for n in self.nodes if not n.retired and n.alive()}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             replies = self.sender().control.ping(timeout=1.0) or []
@@ -168,13 +173,47 @@ class Fleet:
             if want <= seen:
                 return
             for n in self.nodes:
-                if not n.alive():
+                if not n.retired and not n.alive():
                     raise RuntimeError(f"worker node {n.name} exited with code {n.proc.returncode}; "
                                        f"see {n.log_path}")
         raise TimeoutError(f"worker nodes not ready after {timeout:.0f}s: {sorted(want)}")
 
+    def supervise(self, max_restarts: int = 5) -> list[WorkerNode]:
+        """Replace nodes that died without being retired (a crash, the stall watchdog's exit),
+        as Kubernetes would restart a pod. Returns the replacements; raises when one slot keeps
+        dying (a crash loop is a bug to report, not to hide)."""
+        started = []
+        for node in list(self.nodes):
+            if node.retired or node.alive():
+                continue
+            node.retired = True
+            if node.restarts >= max_restarts:
+                tail = node.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(f"worker node {node.name} keeps exiting (code {node.proc.returncode}, "
+                                   f"{node.restarts} restarts); last log lines: " + " | ".join(tail))
+            log.warning("worker node exited; starting a replacement",
+                        extra={"node": node.name, "code": node.proc.returncode})
+            fresh = self.start_worker(node.queue, app_module=node.app_module)
+            fresh.restarts = node.restarts + 1
+            started.append(fresh)
+        return started
+
+    def start_supervisor(self, interval: float = 1.0) -> None:
+        """Run `supervise` in a background thread until `stop()`."""
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.supervise()
+                except RuntimeError as exc:
+                    log.error(str(exc))
+                    return
+
+        threading.Thread(target=loop, name="fleet-supervisor", daemon=True).start()
+
     def kill_worker(self, node: WorkerNode, sig: int = signal.SIGKILL) -> None:
-        """Signal the node's whole session (main process and pool children), as a crash would."""
+        """Signal the node's whole session (main process and pool children), as a crash would.
+        The node is retired: the supervisor does not replace it (the caller decides)."""
+        node.retired = True
         try:
             os.killpg(node.pid, sig)
         except ProcessLookupError:
@@ -184,6 +223,7 @@ class Fleet:
 
     def stop_workers(self, timeout: float = 15.0) -> None:
         """Warm shutdown (SIGTERM: finish the running task), then SIGKILL what is left."""
+        self._stopping.set()
         for node in self.nodes:
             if node.alive():
                 self.kill_worker(node, signal.SIGTERM)
@@ -212,6 +252,7 @@ class Fleet:
             enqueue_process=lambda page_id: send_process(app, page_id))
 
     def stop(self) -> None:
+        self._stopping.set()
         self.stop_workers()
         if self._sender is not None:
             try:
@@ -286,11 +327,7 @@ def run_fleet(
             timer.daemon = True
             timer.start()
         def watch(r: object) -> None:
-            for node in fleet.nodes:
-                if not node.alive():
-                    tail = node.log_path.read_text(errors="replace").strip().splitlines()[-5:]
-                    raise RuntimeError(f"worker node {node.name} exited with code {node.proc.returncode}; "
-                                       "last log lines: " + " | ".join(tail))
+            fleet.supervise()  # a crash loop raises and ends the run with the node's last log lines
             if on_round is not None:
                 on_round(r)
 
@@ -348,12 +385,10 @@ def broker_queue_depths(redis_url: str | None) -> dict[str, int] | str:
         return "REDIS_URL is unset (no standing fleet to inspect)"
     import redis
 
-    from workers.app import FETCH_QUEUE, PROCESS_QUEUE
+    from workers.app import FETCH_QUEUE, PROCESS_QUEUE, queue_depths
 
-    url = redis_url.replace("redis+socket://", "unix://", 1)
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        return {q: int(client.llen(q)) for q in (FETCH_QUEUE, PROCESS_QUEUE)}
+        return queue_depths(redis_url, [FETCH_QUEUE, PROCESS_QUEUE])
     except redis.RedisError as exc:
         from workers.log import redact
 

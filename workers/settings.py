@@ -67,6 +67,10 @@ SETTINGS: list[Setting] = [
     Setting("worker_memory_limit_mb", "GOVINGEST_WORKER_MEMORY_LIMIT_MB", "2048",
             "Address-space cap of each process-worker child, MB: a page that blows memory raises "
             "MemoryError in its task instead of starving the machine. 0 disables.", cast=int),
+    Setting("worker_stall_seconds", "GOVINGEST_WORKER_STALL_SECONDS", "0",
+            "A worker exits (for its supervisor to restart it) when its queues hold messages but it "
+            "has received none for this long — Celery's consumer can stop after a Redis reconnect. "
+            "0: the longest task time limit plus 30 s.", cast=float),
     Setting("fetch_concurrency", "GOVINGEST_FETCH_CONCURRENCY", "8",
             "Threads per fetch worker (fetching is I/O bound).", cast=int),
     Setting("metrics_port", "GOVINGEST_METRICS_PORT", "0",

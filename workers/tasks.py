@@ -154,6 +154,21 @@ def fetch(self: Any, url_id: int, lease: str, enqueued_at: float | None = None) 
         except DATABASE_DOWN as exc:
             log.warning("PostgreSQL unavailable during fetch; retrying", extra={"error": str(exc)[:200]})
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries))
+        except Exception as exc:  # a bug: record it like the in-process runner, never loop on it
+            _record_internal_error(url_id, lease, exc)
+
+
+def _record_internal_error(url_id: int, lease: str, exc: Exception) -> None:
+    from db import frontier
+
+    log.exception("fetch task failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+    try:
+        with _local.get_pool().connection() as conn:
+            frontier.record_outcome(conn, url_id, frontier.Outcome(
+                "failed", error_kind="internal", fetched=False, next_fetch_in=300.0,
+                message=f"internal error {type(exc).__name__}: {exc}; retried in 5 minutes"), owner=lease)
+    except Exception:  # the lease then expires and the reaper hands the URL out again
+        log.exception("could not record the internal error")
 
 
 def _fetch(url_id: int, lease: str) -> None:

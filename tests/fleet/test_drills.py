@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import psycopg
@@ -64,7 +65,7 @@ def _doc_count(url: str) -> int:
 
 def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
               fault: Callable[[Fleet], None], options: FleetOptions, fault_at_documents: int = 60,
-              process_app: str | None = None) -> DrillResult:
+              process_app: str | None = None, work_dir: Path | None = None) -> DrillResult:
     from db.connect import connect
     from db.migrate import migrate
     from workers.runner import seed_sites
@@ -74,11 +75,12 @@ def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
         migrate(conn)
         seed_sites(conn, configs)
     started = time.monotonic()
-    with Fleet(url, redis_url=redis.url, options=options) as fleet:
+    with Fleet(url, redis_url=redis.url, options=options, work_dir=work_dir) as fleet:
         for _ in range(options.fetch_workers):
             fleet.start_worker("fetch")
         for _ in range(options.process_workers):
             fleet.start_worker("process", app_module=process_app)
+        fleet.start_supervisor()  # as Kubernetes would: a node that exits on its own is replaced
         dispatcher = fleet.dispatcher([c.name for c in configs])
         stop = threading.Event()
         runner = threading.Thread(target=dispatcher.run, args=(stop,),
@@ -98,7 +100,7 @@ def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
             runner.join(10)
             tails = {n.name: n.log_path.read_text(errors="replace")[-1500:] for n in fleet.nodes}
             pytest.fail(f"the crawl did not settle within {DRILL_TIMEOUT:.0f}s after the fault; "
-                        f"documents={_doc_count(url)}; worker log tails: {tails}")
+                        f"documents={_doc_count(url)}; worker logs in {work_dir}; tails: {tails}")
         seconds = time.monotonic() - started
     with psycopg.connect(url) as conn:
         docs = [r[0] for r in conn.execute("SELECT url FROM documents")]
@@ -131,7 +133,7 @@ def assert_same_as_in_process(result: DrillResult, reference: Reference) -> None
     assert result.poison_error and len(result.poison_error) > 20, "the poison page's failure must say why"
 
 
-def test_drill_sigkill_worker_mid_crawl(private_pg, private_redis, bulk_configs, in_process_reference):
+def test_drill_sigkill_worker_mid_crawl(private_pg, private_redis, bulk_configs, in_process_reference, tmp_path):
     """1. SIGKILL a process worker and the fetch worker mid-crawl; start replacements."""
     killed: list[str] = []
 
@@ -145,13 +147,15 @@ def test_drill_sigkill_worker_mid_crawl(private_pg, private_redis, bulk_configs,
         fleet.start_worker("process")
         fleet.start_worker("fetch")
 
-    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options())
+    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options(),
+                       work_dir=tmp_path)
     assert len(killed) == 2
     assert result.recovered > 0, "nothing was reaped or re-sent: the kill did not hit work in flight"
     assert_same_as_in_process(result, in_process_reference)
 
 
-def test_drill_redis_restart_loses_all_messages(private_pg, private_redis, bulk_configs, in_process_reference):
+def test_drill_redis_restart_loses_all_messages(private_pg, private_redis, bulk_configs, in_process_reference,
+                                                tmp_path):
     """2. Kill Redis mid-crawl and start an empty one on the same port."""
     def fault(fleet: Fleet) -> None:
         private_redis.kill()
@@ -159,29 +163,31 @@ def test_drill_redis_restart_loses_all_messages(private_pg, private_redis, bulk_
         private_redis.start()
         assert private_redis.queue_length("fetch") == 0  # nothing survived
 
-    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options())
+    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options(),
+                       work_dir=tmp_path)
     assert result.recovered > 0, "no lost message was recovered: the restart did not bite"
     assert_same_as_in_process(result, in_process_reference)
 
 
-def test_drill_postgres_down_for_ten_seconds(private_pg, private_redis, bulk_configs, in_process_reference):
+def test_drill_postgres_down_for_ten_seconds(private_pg, private_redis, bulk_configs, in_process_reference, tmp_path):
     """3. Stop PostgreSQL for 10 s mid-crawl, then start it again."""
     def fault(fleet: Fleet) -> None:
         private_pg.stop("fast")
         time.sleep(10.0)
         private_pg.start()
 
-    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options())
+    result = run_drill(private_pg, private_redis, bulk_configs, fault=fault, options=drill_options(),
+                       work_dir=tmp_path)
     assert result.dispatch_errors > 0, "the dispatcher never noticed the outage: the drill did not bite"
     assert_same_as_in_process(result, in_process_reference)
 
 
-def test_drill_poison_page_hangs_the_parser(private_pg, private_redis, bulk_configs, in_process_reference):
+def test_drill_poison_page_hangs_the_parser(private_pg, private_redis, bulk_configs, in_process_reference, tmp_path):
     """4. The poison page hangs the parser in C code: only the hard limit stops it, and the
     attempt counter ends it `failed` instead of retrying forever."""
     result = run_drill(private_pg, private_redis, bulk_configs, fault=lambda fleet: None,
                        options=drill_options(process_time_limit=3, process_max_attempts=2),
-                       process_app="tests.fleet.poison_worker", fault_at_documents=1)
+                       process_app="tests.fleet.poison_worker", fault_at_documents=1, work_dir=tmp_path)
     assert_same_as_in_process(result, in_process_reference)
     assert result.poison_kind == "process_gave_up", (result.poison_kind, result.poison_error)
     assert "2 attempts" in (result.poison_error or "") and "reparse" in (result.poison_error or "")

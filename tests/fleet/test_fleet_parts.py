@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -220,3 +223,50 @@ def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_u
     assert "queue depths: fetch 0, process 0" in status
     assert "leased URLs: 0 (expired, waiting for the reaper: 0)" in status
     assert "20 pages processed" in status
+
+
+def test_supervisor_replaces_a_node_that_died(fresh_database_url, private_redis):
+    import os
+    import signal
+
+    from workers.fleet import Fleet, FleetOptions
+
+    with Fleet(fresh_database_url, redis_url=private_redis.url,
+               options=FleetOptions(process_workers=1, fetch_workers=0)) as fleet:
+        node = fleet.start_worker("process")
+        fleet.wait_ready()
+        os.killpg(node.pid, signal.SIGKILL)  # a crash, not a planned stop
+        node.proc.wait(10)
+        replaced = fleet.supervise()
+        assert [n.queue for n in replaced] == ["process"] and replaced[0].restarts == 1
+        fleet.wait_ready()  # the replacement answers the broker
+        assert fleet.supervise() == []  # nothing else to replace
+
+
+def _stall_watch(redis_url: str, seconds_idle: float) -> subprocess.Popen:
+    code = ("import workers.app as a\n"
+            f"a.app.conf.broker_url = {redis_url!r}\n"
+            f"a._last_received[0] -= {seconds_idle}\n"
+            "a._watch_for_stall(['fetch'], 1.0)\n")
+    return subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_stall_watchdog_exits_only_when_messages_wait_unreceived(private_redis):
+    import redis as redis_py
+
+    idle_empty = _stall_watch(private_redis.url, 100)  # idle, but nothing waits: a quiet worker
+    time.sleep(4)
+    assert idle_empty.poll() is None, "a worker with an empty queue must not exit"
+    idle_empty.kill()
+    idle_empty.wait()
+
+    redis_py.Redis(port=private_redis.port).lpush("fetch", b"{}")  # a message nobody takes
+    stalled = _stall_watch(private_redis.url, 100)
+    try:
+        stalled.wait(30)
+    except subprocess.TimeoutExpired:
+        stalled.kill()
+        pytest.fail("the watchdog did not end a worker whose queue had a message it never received")
+    assert stalled.returncode != 0
+    assert b"worker consumer stalled" in stalled.stderr.read()
