@@ -76,14 +76,14 @@ def in_process(server: str, sites: list) -> tuple[int, float]:
 
 
 def fleet(server: str, sites: list, workers: int, redis_url: str | None,
-          concurrency: int = 1) -> tuple[int, float, float]:
+          concurrency: int = 1, fetch_threads: int = 8) -> tuple[int, float, float]:
     from workers.fleet import Fleet, FleetOptions
 
     name, url = _new_db(server)
     try:
         _prepare(url, sites)
         opts = FleetOptions(process_workers=workers, process_concurrency=concurrency, fetch_workers=1,
-                            dispatch_interval=0.2)
+                            fetch_concurrency=fetch_threads, dispatch_interval=0.2)
         cold0 = time.perf_counter()
         with Fleet(url, redis_url=redis_url, options=opts) as f:
             f.start_workers()
@@ -103,7 +103,8 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=300)
     ap.add_argument("--latency", type=float, default=0.0, help="seconds added to every fixture response")
     ap.add_argument("--rate", type=float, default=400.0, help="per-host politeness rate (requests/s)")
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=8,
+                    help="per-host concurrency, and the fetch worker's threads")
     ap.add_argument("--database-url", help="server to create bench databases on (default DATABASE_URL or local)")
     ap.add_argument("--redis-url", help="broker (default: an embedded Redis for this run)")
     args = ap.parse_args()
@@ -119,7 +120,7 @@ def main() -> int:
         docs0, s0 = in_process(server, sites)
         rows = [("in-process", 1, docs0, s0, s0)]
         for n in (1, 2):
-            docs, warm, cold = fleet(server, sites, n, args.redis_url)
+            docs, warm, cold = fleet(server, sites, n, args.redis_url, fetch_threads=args.concurrency)
             rows.append((f"fleet x{n}", n, docs, warm, cold))
     base = docs0 / s0
     print(f"fixture: {args.articles} articles, latency {args.latency}s, rate {args.rate}/s, "

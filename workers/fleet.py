@@ -62,7 +62,9 @@ class FleetOptions:
     fetch_workers: int = 1
     fetch_concurrency: int = 8
     lease_seconds: float = 60.0
-    fetch_time_limit: int = 20  # request budget = soft limit (16 s) - 2 s, like the in-process 15 s
+    fetch_time_limit: int = 20  # hard limit; the request's own budget stays under the soft limit (16 s)
+    fetch_read_timeout: float = 15.0  # as the in-process runner's defaults
+    fetch_total_timeout: float = 14.0
     process_time_limit: int = 30
     process_max_attempts: int = 3
     dispatch_interval: float = 0.5
@@ -120,6 +122,8 @@ class Fleet:
             "REDIS_URL": self.start_broker(),
             "GOVINGEST_LEASE_SECONDS": str(int(o.lease_seconds)),
             "GOVINGEST_FETCH_TIME_LIMIT": str(o.fetch_time_limit),
+            "GOVINGEST_FETCH_READ_TIMEOUT": str(o.fetch_read_timeout),
+            "GOVINGEST_FETCH_TOTAL_TIMEOUT": str(o.fetch_total_timeout),
             "GOVINGEST_PROCESS_TIME_LIMIT": str(o.process_time_limit),
             "GOVINGEST_PROCESS_MAX_ATTEMPTS": str(o.process_max_attempts),
             "GOVINGEST_FETCH_CONCURRENCY": str(o.fetch_concurrency),
@@ -350,9 +354,12 @@ def crawl_with_fleet(
     max_seconds: float | None = None,
     recrawl: bool = False,
     options: FleetOptions | None = None,
+    read_timeout: float | None = None,
+    total_timeout: float | None = None,
 ):  # -> workers.runner.CrawlResult
     """`crawl --workers N` / `demo --workers N`: run the fleet, then summarise it in the
-    in-process runner's own shape (`CrawlResult`), so both print the same table."""
+    in-process runner's own shape (`CrawlResult`), so both print the same table.
+    `read_timeout`/`total_timeout` mean what they mean to `workers.runner.crawl`."""
     from collections import Counter
 
     from db import fleet as fleet_db
@@ -362,6 +369,12 @@ def crawl_with_fleet(
 
     if workers < 1:
         raise ValueError("--workers must be at least 1")
+    options = options or FleetOptions()
+    if read_timeout is not None:
+        options.fetch_read_timeout = read_timeout
+    if total_timeout is not None:
+        options.fetch_total_timeout = total_timeout
+        options.fetch_time_limit = max(options.fetch_time_limit, int(total_timeout / 0.8) + 4)
     with connect(database_url) as conn:
         since = conn.execute("SELECT now()").fetchone()[0]
     result = run_fleet(database_url, sites, workers=workers, redis_url=redis_url, options=options,

@@ -55,6 +55,11 @@ SETTINGS: list[Setting] = [
             "outstanding, so leases do not expire while messages wait in Redis.", cast=int),
     Setting("fetch_time_limit", "GOVINGEST_FETCH_TIME_LIMIT", "60",
             "Hard time limit of one fetch task, seconds (soft limit is 80% of it).", cast=int),
+    Setting("fetch_read_timeout", "GOVINGEST_FETCH_READ_TIMEOUT", "15",
+            "Seconds a fetch worker waits for a server's next bytes (httpx read timeout).", cast=float),
+    Setting("fetch_total_timeout", "GOVINGEST_FETCH_TOTAL_TIMEOUT", "45",
+            "Seconds one fetch may take end to end; capped at the fetch task's soft limit minus 2 s so "
+            "a slow server ends as a recorded timeout, not a killed task.", cast=float),
     Setting("process_time_limit", "GOVINGEST_PROCESS_TIME_LIMIT", "60",
             "Hard time limit of one process (parse + store) task, seconds; the soft limit (80%) "
             "ends a hanging parse with a clear failure.", cast=int),

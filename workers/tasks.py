@@ -78,7 +78,7 @@ class _ProcessLocal:
             if self.client is None:
                 from crawler.fetch import make_client
 
-                self.client = make_client(read=min(15.0, _fetch_budget()))
+                self.client = make_client(read=min(settings.fetch_read_timeout, _fetch_budget()))
             return self.client
 
     def get_site(self, conn: psycopg.Connection, name: str) -> Any:
@@ -139,7 +139,7 @@ def _fetch_budget() -> float:
     """The request's own total timeout, inside the task's soft limit: a slow server then
     ends as a recorded `timeout` outcome (retried with backoff by the frontier), never
     as a killed task whose URL would be reaped and fetched again forever."""
-    return max(1.0, _soft(settings.fetch_time_limit) - 2.0)
+    return max(1.0, min(settings.fetch_total_timeout, _soft(settings.fetch_time_limit) - 2.0))
 
 
 @app.task(name=FETCH_TASK, bind=True, max_retries=RETRY_LIMIT,

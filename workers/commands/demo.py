@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
                 from workers.fleet import crawl_with_fleet
 
                 result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
-                                          recrawl=True, linger_seconds=args.linger)
+                                          recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
+                                          total_timeout=15.0)
             else:
                 result = crawl(url, sites, recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
                                total_timeout=15.0, progress=Progress())
