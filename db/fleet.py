@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Sequence, TYPE_CHECKING, Any
 
 import psycopg
 
@@ -60,7 +60,11 @@ def mark_enqueued(conn: psycopg.Connection, page_id: int) -> None:
 
 
 def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, limit: int) -> list[int]:
-    """Pages handed to the process queue long ago and never finished: their message was lost.
+    """Pages stored or handed to the process queue long ago and never finished.
+
+    Either their `process` message was lost (Redis restart) or their fetch worker died
+    between storing the page and sending the message (never stamped `process_enqueued_at`):
+    both count from the later of the two stamps, so nothing stored is left unprocessed.
 
     SKIP LOCKED and the re-stamp in the same statement make two dispatchers running at
     once hand each page out once per `older_than_seconds`.
@@ -70,9 +74,9 @@ def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, li
         UPDATE pages SET process_enqueued_at = now()
         WHERE id IN (
             SELECT id FROM pages
-            WHERE processed_at IS NULL AND process_enqueued_at IS NOT NULL
-              AND process_enqueued_at < now() - make_interval(secs => %s)
-            ORDER BY process_enqueued_at
+            WHERE processed_at IS NULL
+              AND coalesce(process_enqueued_at, fetched_at) < now() - make_interval(secs => %s)
+            ORDER BY coalesce(process_enqueued_at, fetched_at)
             LIMIT %s
             FOR UPDATE SKIP LOCKED)
         RETURNING id
@@ -114,12 +118,15 @@ def begin_process(conn: psycopg.Connection, page_id: int) -> ProcessStart | None
     return ProcessStart(page_id=page_id, url_id=row[0], attempts=row[1], already_processed=row[2])
 
 
-def mark_processed(conn: psycopg.Connection, page_id: int) -> None:
-    """Stamp a page done. Asynchronous commit: if a server crash loses the stamp, the page is
+def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
+    """Stamp pages done. Asynchronous commit: if a server crash loses the stamp, the page is
     processed again, which writes nothing (documents are idempotent) — cheaper than a WAL
     flush per document on the hot path."""
+    if not page_ids:
+        return
     conn.execute("SET LOCAL synchronous_commit TO off")
-    conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s", (page_id,))
+    conn.execute("UPDATE pages SET processed_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
+                 (list(page_ids),))
     conn.commit()
 
 

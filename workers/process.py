@@ -5,6 +5,10 @@
 whichever way it arrived. Bad input never escapes as an exception: a page that cannot
 be parsed leaves its URL in state 'failed' with the reason, and the caller goes on.
 
+A page that reached an outcome is stamped `processed_at`; one that did not (the
+database went away mid-way, a time limit raised through) stays unstamped and the
+dispatcher's sweep sends it again.
+
 Transactions are kept short on purpose: the page is read in one, parsed with no
 transaction open (an open transaction would hold back the change feed, whose cursor
 waits for the oldest running transaction), and written in another.
@@ -18,6 +22,7 @@ from typing import Literal, Sequence
 import psycopg
 
 from db.documents import DocumentWrite, write_documents
+from db.fleet import mark_processed
 from db.pages import PageNotFound, StoredPage, load_page
 from db.urls import record_parse_failure
 from parsers.model import ParsedDocument, ParseError
@@ -123,4 +128,7 @@ def process_pages(
             pending = []
     if pending:
         write(pending)
+    # Every page that reached an outcome is finished: stamped here, on the one path all
+    # callers share, so the dispatcher's sweep for unfinished pages never resends it.
+    mark_processed(conn, page_ids)
     return [outcomes[p] for p in page_ids]

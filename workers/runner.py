@@ -197,13 +197,11 @@ def crawl(
     in_flight: set[Future[None]] = set()
 
     def process_one(conn: psycopg.Connection, page_id: int, site: str) -> None:
-        from db.fleet import mark_processed
         from workers.process import process_page
 
         local = Stats()
         outcome = process_page(conn, page_id, stats=local)
         conn.commit()
-        mark_processed(conn, page_id)
         with lock:
             stats.merge(local)
             if outcome.kind in ("created", "updated"):

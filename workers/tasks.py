@@ -257,8 +257,6 @@ def _process(page_id: int) -> None:
                   "parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, then run `govingest reparse`")
             return
         conn.commit()
-        with stats.track("mark"):
-            fleet_db.mark_processed(conn, page_id)
         metrics.DOCUMENTS.labels(outcome.kind).inc()
         log.info("processed", extra={"outcome": outcome.kind, "document_id": outcome.document_id,
                                      "error": outcome.error, "stats": stats.as_dict()})

@@ -175,10 +175,38 @@ def test_lost_process_messages_are_found_once(fresh_database_url):
         conn.commit()
         assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == [page]
         assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # re-stamped
-        fleet_db.mark_processed(conn, page)
+        fleet_db.mark_processed(conn, [page])
         conn.execute("UPDATE pages SET process_enqueued_at = now() - interval '1 hour' WHERE id = %s", (page,))
         conn.commit()
         assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # done pages stay done
+
+
+def test_page_stored_but_never_sent_is_found(fresh_database_url):
+    """A fetch worker killed between storing a page and sending its process message leaves
+    the page with no process_enqueued_at: the sweep must still find it (drill 1's window)."""
+    with connect(fresh_database_url) as conn:
+        migrate(conn)
+        page = _stored_page(conn, 0)
+        conn.execute("UPDATE pages SET process_enqueued_at = NULL, fetched_at = now() - interval '1 hour' "
+                     "WHERE id = %s", (page,))
+        conn.commit()
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == [page]
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []  # stamped as sent
+
+
+def test_process_page_stamps_every_outcome(fresh_database_url):
+    """process_page is the one place pages are stamped done, for documents and failures alike."""
+    from workers.process import process_page
+
+    with connect(fresh_database_url) as conn:
+        migrate(conn)
+        page = _stored_page(conn, 0)
+        conn.execute("UPDATE pages SET fetched_at = now() - interval '1 hour' WHERE id = %s", (page,))
+        conn.commit()
+        process_page(conn, page)
+        conn.commit()
+        assert conn.execute("SELECT processed_at IS NOT NULL FROM pages WHERE id = %s", (page,)).fetchone()[0]
+        assert fleet_db.claim_stale_pages(conn, older_than_seconds=10, limit=10) == []
 
 
 def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_url, private_redis):
