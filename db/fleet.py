@@ -205,7 +205,7 @@ def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) ->
     row = conn.execute(
         """
         WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
-             p AS (SELECT pages.* FROM pages JOIN u ON u.id = pages.url_id)
+             p AS (SELECT pages.*, u.kind FROM pages JOIN u ON u.id = pages.url_id)
         SELECT
           (SELECT count(*) FROM u WHERE lease_until IS NOT NULL),
           (SELECT count(*) FROM u WHERE lease_until IS NOT NULL AND lease_until < now()),
@@ -213,9 +213,9 @@ def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) ->
           (SELECT count(*) FROM u WHERE lease_until IS NULL
                                     AND state IN ('new', 'queued', 'done', 'failed')
                                     AND next_fetch_at <= now()),
-          (SELECT count(*) FROM p WHERE processed_at IS NULL AND process_enqueued_at IS NOT NULL),
+          (SELECT count(*) FROM p WHERE processed_at IS NULL),
           (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),
-          (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute')
+          (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute' AND kind = 'article')
         """,
         {"sites": sites},
     ).fetchone()

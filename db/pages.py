@@ -54,8 +54,12 @@ def store_page(
     body: bytes,
     encoding: str | None = None,
     fetched_at: datetime | None = None,
+    to_process: bool = True,
 ) -> int:
     """Store one response; return its page id.
+
+    `to_process=False` (list pages: kept for link discovery and audit, never documents)
+    stores the page already finished, so the sweep for unprocessed pages passes it by.
 
     A body identical to the URL's latest stored page (same status and hash) is not
     stored again: the existing id is returned, so refetching an unchanged page costs
@@ -69,10 +73,12 @@ def store_page(
     if row is not None and row[1] == status and row[2] == digest:
         return int(row[0])
     row = conn.execute(
-        """INSERT INTO pages (url_id, fetched_at, status, headers, body, encoding, content_hash, size)
-           VALUES (%s, coalesce(%s, now()), %s, %s, %s, %s, %s, %s) RETURNING id""",
+        """INSERT INTO pages (url_id, fetched_at, status, headers, body, encoding, content_hash, size,
+                              processed_at)
+           VALUES (%s, coalesce(%s, now()), %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN NULL ELSE now() END)
+           RETURNING id""",
         (url_id, fetched_at, status, Jsonb(dict(headers or {})), zlib.compress(body, 6),
-         encoding, digest, len(body)),
+         encoding, digest, len(body), to_process),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -99,14 +105,15 @@ def load_page(conn: psycopg.Connection, page_id: int) -> StoredPage:
 def latest_page_ids(
     conn: psycopg.Connection, *, site: str | None = None, since: datetime | None = None
 ) -> list[int]:
-    """The newest successful page of every URL (optionally of one site / fetched since).
+    """The newest successful page of every article URL (optionally of one site / fetched since).
 
     This is what `reparse` walks: the page each current document would be built from.
+    List pages are stored for link discovery only and never become documents.
     """
     rows = conn.execute(
         """SELECT DISTINCT ON (p.url_id) p.id
            FROM pages p JOIN urls u ON u.id = p.url_id
-           WHERE p.status < 400
+           WHERE p.status < 400 AND u.kind = 'article'
              AND (%(site)s::text IS NULL OR u.site = %(site)s)
              AND (%(since)s::timestamptz IS NULL OR p.fetched_at >= %(since)s)
            ORDER BY p.url_id, p.id DESC""",

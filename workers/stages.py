@@ -250,8 +250,10 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
         _record(conn, claim, out, owner)
         stats.update("unchanged")
         return _result(claim, out, requests=1)
+    process = claim.kind == "article"
     page_id = store_page(conn, url_id=claim.url_id, status=r.status or 200,
-                         headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None)
+                         headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None,
+                         to_process=process)
     stats.update("pages_stored")
     added = 0
     if claim.depth < site.max_depth:
@@ -268,7 +270,6 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
         stats.update("links_added", added)
     out = Outcome("done", **base)  # type: ignore[arg-type]
     _record(conn, claim, out, owner)
-    process = claim.kind == "article"
     return _result(claim, out, page_id=page_id if process else None, links_added=added, requests=1)
 
 

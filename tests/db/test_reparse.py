@@ -61,3 +61,24 @@ def test_reparse_rejects_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["reparse", "--since", "yesterday"])
     assert "not a date; use YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_list_pages_are_stored_finished_and_never_reparsed(migrated_database_url: str, shared_dir: Path) -> None:
+    """A list page is kept for link discovery: neither the unprocessed-page sweep nor
+    reparse may turn it into a document."""
+    from db import fleet, frontier
+    from db.pages import latest_page_ids, store_page
+
+    body = (shared_dir / "fixtures/real/html/mhxqwer-wjmoe.gov.cn__index.html").read_bytes()
+    with psycopg.connect(migrated_database_url) as conn:
+        frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
+        frontier.add_urls(conn, "t", [("http://t.example/list/index.html", "list"),
+                                      ("http://t.example/a.htm", "article")], 0, None)
+        ids = dict(conn.execute("SELECT kind, id FROM urls").fetchall())
+        list_page = store_page(conn, url_id=ids["list"], status=200, headers={}, body=body, to_process=False)
+        article_page = store_page(conn, url_id=ids["article"], status=200, headers={}, body=body)
+        conn.execute("UPDATE pages SET fetched_at = now() - interval '1 hour'")
+        conn.commit()
+        assert latest_page_ids(conn) == [article_page]
+        assert fleet.claim_stale_pages(conn, older_than_seconds=10, limit=10) == [article_page]
+        assert list_page != article_page
