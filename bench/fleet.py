@@ -20,6 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
@@ -117,24 +119,27 @@ def main() -> int:
     server = _server_url(args.database_url)
     with FixtureSite(sites=["bulk"], articles=args.articles, crawl_delay=0, latency=args.latency) as fx:
         sites = parse_sites({"site": site_tables(fx, rate=args.rate, concurrency=args.concurrency)}, "bench")
+        psutil.cpu_percent(None)
         docs0, s0 = in_process(server, sites)
-        rows = [("in-process", 1, docs0, s0, s0)]
+        rows = [("in-process", 1, docs0, s0, s0, psutil.cpu_percent(None))]
         for n in (1, 2):
             docs, warm, cold = fleet(server, sites, n, args.redis_url, fetch_threads=args.concurrency)
-            rows.append((f"fleet x{n}", n, docs, warm, cold))
+            rows.append((f"fleet x{n}", n, docs, warm, cold, psutil.cpu_percent(None)))
     base = docs0 / s0
     print(f"fixture: {args.articles} articles, latency {args.latency}s, rate {args.rate}/s, "
           f"concurrency {args.concurrency}; cores: {os.cpu_count()}")
     print(f"{'run':12} {'procs':>5} {'docs':>5} {'warm s':>7} {'docs/s':>7} {'cold s':>7} {'docs/s':>7} "
-          f"{'per-proc ratio (warm)':>22} {'(cold)':>7}")
-    for label, n, docs, warm, cold in rows:
+          f"{'per-proc ratio (warm)':>22} {'(cold)':>7} {'machine CPU busy':>17}")
+    for label, n, docs, warm, cold, cpu in rows:
         r_warm, r_cold = docs / warm, docs / cold
         print(f"{label:12} {n:>5} {docs:>5} {warm:7.2f} {r_warm:7.1f} {cold:7.2f} {r_cold:7.1f} "
-              f"{r_warm / n / base:22.2f} {r_cold / n / base:7.2f}")
-    mismatched = [label for label, _, docs, _, _ in rows if docs != docs0]
+              f"{r_warm / n / base:22.2f} {r_cold / n / base:7.2f} {cpu:16.0f}%")
+    mismatched = [label for label, _, docs, _, _, _ in rows if docs != docs0]
     if mismatched:
         print(f"WARNING: document counts differ from the in-process run: {mismatched}")
     print("target: fleet docs/s per process worker >= 0.75 x in-process")
+    print("machine CPU busy: all cores, averaged over the run (fixture server, PostgreSQL, Redis and "
+          "workers share them); near 100% the run is CPU-bound and more worker processes cannot help")
     return 0
 
 
