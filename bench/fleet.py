@@ -78,14 +78,15 @@ def in_process(server: str, sites: list) -> tuple[int, float]:
 
 
 def fleet(server: str, sites: list, workers: int, redis_url: str | None,
-          concurrency: int = 1, fetch_threads: int = 8) -> tuple[int, float, float]:
+          concurrency: int = 1, fetch_threads: int = 8,
+          dispatch_interval: float = 0.02) -> tuple[int, float, float]:
     from workers.fleet import Fleet, FleetOptions
 
     name, url = _new_db(server)
     try:
         _prepare(url, sites)
         opts = FleetOptions(process_workers=workers, process_concurrency=concurrency, fetch_workers=1,
-                            fetch_concurrency=fetch_threads, dispatch_interval=0.2)
+                            fetch_concurrency=fetch_threads, dispatch_interval=dispatch_interval)
         cold0 = time.perf_counter()
         with Fleet(url, redis_url=redis_url, options=opts) as f:
             f.start_workers()
@@ -107,6 +108,9 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=400.0, help="per-host politeness rate (requests/s)")
     ap.add_argument("--concurrency", type=int, default=8,
                     help="per-host concurrency, and the fetch worker's threads")
+    ap.add_argument("--dispatch-interval", type=float, default=0.02,
+                    help="seconds between dispatcher rounds (production default is larger; small here so "
+                         "the dispatcher is not what the bench measures)")
     ap.add_argument("--database-url", help="server to create bench databases on (default DATABASE_URL or local)")
     ap.add_argument("--redis-url", help="broker (default: an embedded Redis for this run)")
     args = ap.parse_args()
@@ -123,17 +127,24 @@ def main() -> int:
         docs0, s0 = in_process(server, sites)
         rows = [("in-process", 1, docs0, s0, s0, psutil.cpu_percent(None))]
         for n in (1, 2):
-            docs, warm, cold = fleet(server, sites, n, args.redis_url, fetch_threads=args.concurrency)
+            docs, warm, cold = fleet(server, sites, n, args.redis_url, fetch_threads=args.concurrency,
+                                     dispatch_interval=args.dispatch_interval)
             rows.append((f"fleet x{n}", n, docs, warm, cold, psutil.cpu_percent(None)))
     base = docs0 / s0
     print(f"fixture: {args.articles} articles, latency {args.latency}s, rate {args.rate}/s, "
           f"concurrency {args.concurrency}; cores: {os.cpu_count()}")
     print(f"{'run':12} {'procs':>5} {'docs':>5} {'warm s':>7} {'docs/s':>7} {'cold s':>7} {'docs/s':>7} "
-          f"{'per-proc ratio (warm)':>22} {'(cold)':>7} {'machine CPU busy':>17}")
+          f"{'per-proc ratio (warm)':>22} {'(cold)':>7} {'machine CPU busy':>17} {'CPU ms/doc':>10}")
+    cores = os.cpu_count() or 1
     for label, n, docs, warm, cold, cpu in rows:
         r_warm, r_cold = docs / warm, docs / cold
+        cpu_ms = cpu / 100 * cores * (s0 if n == 1 and label == "in-process" else cold) / max(1, docs) * 1000
         print(f"{label:12} {n:>5} {docs:>5} {warm:7.2f} {r_warm:7.1f} {cold:7.2f} {r_cold:7.1f} "
-              f"{r_warm / n / base:22.2f} {r_cold / n / base:7.2f} {cpu:16.0f}%")
+              f"{r_warm / n / base:22.2f} {r_cold / n / base:7.2f} {cpu:16.0f}% {cpu_ms:10.1f}")
+    in_cpu_ms = rows[0][5] / 100 * cores * s0 / max(1, docs0) * 1000
+    ceiling = cores * 1000 / in_cpu_ms
+    print(f"CPU ceiling of this machine at the in-process cost ({in_cpu_ms:.1f} CPU ms/doc on {cores} cores): "
+          f"{ceiling:.0f} docs/s = {ceiling / base:.2f}x in-process; 2 workers at 0.75 each need 1.50x")
     mismatched = [label for label, _, docs, _, _, _ in rows if docs != docs0]
     if mismatched:
         print(f"WARNING: document counts differ from the in-process run: {mismatched}")
