@@ -68,6 +68,22 @@ def lock_keys(bands: Sequence[tuple[int, int]]) -> list[int]:
 LOCK_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s"
 
 
+# One row per (new document, existing cluster): the member sharing the most bands with
+# it stands for the cluster. Why: a cluster of N reposts would otherwise send N × bands
+# rows with their MinHashes for every new repost, and verify each in Python.
+_CANDIDATES_SQL = """
+WITH q AS (SELECT * FROM unnest(%(docs)s::bigint[], %(bands)s::int[], %(hashes)s::bigint[])
+                  AS q(doc, band, hash)),
+     shared AS (SELECT q.doc, b.document_id AS other, count(*) AS n
+                FROM q JOIN doc_lsh_bands b ON b.band = q.band AND b.hash = q.hash
+                WHERE b.document_id <> ALL(%(ids)s)
+                GROUP BY q.doc, b.document_id)
+SELECT DISTINCT ON (s.doc, coalesce(d.cluster_id, d.id))
+       s.doc, d.minhash, coalesce(d.cluster_id, d.id)
+FROM shared s JOIN documents d ON d.id = s.other
+ORDER BY s.doc, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
+
+
 def find_clusters(
     conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
 ) -> dict[int, int]:
@@ -75,45 +91,38 @@ def find_clusters(
     cluster (estimated Jaccard ≥ THRESHOLD), else the document's own id.
 
     Must run inside the writing transaction, after the band locks for the same
-    MinHashes are taken (see module docstring). One SELECT whatever the batch size.
-    Documents earlier in `docs` count as stored for later ones, so a batch of
-    near-duplicates forms one cluster. The caller stores `band_rows(docs)`.
+    MinHashes are taken (see module docstring). One SELECT whatever the batch size,
+    returning at most one representative per (document, existing cluster). Documents
+    earlier in `docs` count as stored for later ones, so a batch of near-duplicates
+    forms one cluster. The caller stores `band_rows(docs)`.
     """
     if not docs:
         return {}
     ids = [d for d, _ in docs]
     bands_of = {d: band_hashes(m) for d, m in docs}
-    all_bands = sorted({bh for bl in bands_of.values() for bh in bl})
-    candidates: dict[tuple[int, int], set[int]] = {}
-    info: dict[int, tuple[list[int], int]] = {}  # doc id -> (minhash, cluster_id)
-    if all_bands:
-        # this batch's own (old) bands are skipped: its documents match among themselves below
-        rows = conn.execute(
-            """SELECT b.band, b.hash, d.id, d.minhash, d.cluster_id
-               FROM doc_lsh_bands b JOIN documents d ON d.id = b.document_id
-               JOIN unnest(%(bands)s::int[], %(hashes)s::bigint[]) AS q(band, hash)
-                 ON q.band = b.band AND q.hash = b.hash
-               WHERE b.document_id <> ALL(%(ids)s)""",
-            {"ids": ids, "bands": [b for b, _ in all_bands], "hashes": [h for _, h in all_bands]},
-        ).fetchall()
-        for band, h, did, mh, cid in rows:
-            candidates.setdefault((band, h), set()).add(did)
-            info[did] = (list(mh or []), cid if cid is not None else did)
+    stored: dict[int, list[tuple[list[int], int]]] = {}  # doc id -> [(minhash, cluster)]
+    q = [(d, band, h) for d, bl in bands_of.items() for band, h in bl]
+    if q:
+        rows = conn.execute(_CANDIDATES_SQL, {"ids": ids, "docs": [x[0] for x in q],
+                                              "bands": [x[1] for x in q], "hashes": [x[2] for x in q]}).fetchall()
+        for did, mh, cluster in rows:
+            stored.setdefault(did, []).append((list(mh or []), cluster))
     result: dict[int, int] = {}
+    in_batch: dict[tuple[int, int], list[int]] = {}  # band key -> earlier documents of this batch
+    minhash_of: dict[int, Sequence[int]] = {}
     for did, mh in docs:
+        options = list(stored.get(did, []))
+        earlier = {o for key in bands_of[did] for o in in_batch.get(key, ())}
+        options += [(list(minhash_of[o]), result[o]) for o in sorted(earlier)]
         best: tuple[float, int] | None = None
+        for other_mh, cluster in options:
+            score = jaccard(mh, other_mh)
+            if score >= THRESHOLD and (best is None or (score, -cluster) > (best[0], -best[1])):
+                best = (score, cluster)
+        result[did] = best[1] if best else did
+        minhash_of[did] = mh
         for key in bands_of[did]:
-            for other in candidates.get(key, ()):
-                if other == did or other not in info:
-                    continue
-                score = jaccard(mh, info[other][0])
-                if score >= THRESHOLD and (best is None or (score, -info[other][1]) > (best[0], -best[1])):
-                    best = (score, info[other][1])
-        cluster = best[1] if best else did
-        result[did] = cluster
-        info[did] = (list(mh), cluster)
-        for key in bands_of[did]:
-            candidates.setdefault(key, set()).add(did)
+            in_batch.setdefault(key, []).append(did)
     return result
 
 

@@ -116,6 +116,26 @@ def test_near_duplicates_share_a_cluster(conn: psycopg.Connection) -> None:
     assert clusters[c.document_id] == c.document_id
 
 
+def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Connection) -> None:
+    """Gov notices are reposted by many sites: the 30th repost must not fetch and verify all
+    29 earlier ones, only one representative of their cluster."""
+    from db import neardup
+
+    base = "关于开展全市安全生产大检查的通知。" * 3 + "各区县人民政府，市政府各部门：为切实做好安全生产工作，现将有关事项通知如下。" * 4
+    doc = make_doc(base, with_minhash=True)
+    first = None
+    for i in range(30):
+        url_id = add_url(conn, f"https://www.gov.cn/r/{i}.html")
+        res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=doc)
+        first = first or res.document_id
+    assert {r[0] for r in conn.execute("SELECT cluster_id FROM documents")} == {first}
+    bands = neardup.band_hashes(doc.signature.minhash)
+    rows = conn.execute(neardup._CANDIDATES_SQL, {"ids": [-1], "docs": [-1] * len(bands),
+                                                  "bands": [b for b, _ in bands],
+                                                  "hashes": [h for _, h in bands]}).fetchall()
+    assert [(r[0], r[2]) for r in rows] == [(-1, first)]
+
+
 def test_concurrent_near_duplicates_join_one_cluster(migrated_database_url: str) -> None:
     """Two workers writing near-duplicates at once still agree (advisory band locks)."""
     base = "市人民政府办公室关于印发优化营商环境若干措施的通知，各有关单位要认真贯彻执行。" * 6
