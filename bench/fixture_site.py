@@ -1,6 +1,6 @@
 """Print how many article pages/s the fixture site serves (not a test: a figure to read).
 
-    .venv/bin/python tests/fixture_site/measure_throughput.py [--latency S] [--threads N]
+    .venv/bin/python bench/fixture_site.py [--latency S] [--threads N]
 
 Why a separate server process: benchmarks run the crawler against `govingest
 serve-fixtures`, so measuring it in-process would share the client's GIL and understate
