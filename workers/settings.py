@@ -85,9 +85,10 @@ SETTINGS: list[Setting] = [
             "prometheus_client's multiprocess directory: when set, prefork children write metrics "
             "there and one exporter on GOVINGEST_METRICS_PORT serves their sum."),
     # --- database ---
-    Setting("db_pool_max", "GOVINGEST_DB_POOL_MAX", "4",
-            "Most PostgreSQL connections one worker process keeps open in its pool; keep "
-            "workers x this below the server's max_connections.", cast=int),
+    Setting("db_pool_max", "GOVINGEST_DB_POOL_MAX", "16",
+            "Most PostgreSQL connections one worker process keeps open in its pool (a fetch "
+            "worker wants one per thread; fewer makes threads wait); keep workers x this below "
+            "the server's max_connections.", cast=int),
     Setting("feed_poll_seconds", "GOVINGEST_FEED_POLL_SECONDS", "2.0",
             "`tail --follow` re-reads the change feed at least this often when no NOTIFY "
             "arrives (events held back by an older open transaction show up on the next poll).",

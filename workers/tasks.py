@@ -67,7 +67,8 @@ class _ProcessLocal:
             if self.pool is None:
                 from db.connect import make_pool, resolve_database_url
 
-                size = max(2, settings.fetch_concurrency) if _is_thread_pool() else 2
+                wanted = max(2, settings.fetch_concurrency) if _is_thread_pool() else 2
+                size = max(1, min(wanted, settings.db_pool_max))
                 self.pool = make_pool(resolve_database_url(settings), min_size=1, max_size=size,
                                       timeout=10)
             return self.pool
