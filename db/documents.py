@@ -11,9 +11,10 @@ The contract consumers rely on:
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
 transaction for the batch. Every statement takes whole columns as arrays (sent in
 binary) and `unnest`s them, so a write costs the same round trips for one document
-or a hundred: (1) band locks, URL/page bookkeeping, existing rows and new ids,
-(2) near-duplicate candidates, (3) the document rows, (4) sections + facts + event +
-bands + NOTIFY, then COMMIT. On a loaded server round trips, not bytes, dominate;
+or a hundred, and psycopg's pipeline mode sends dependent-free statements together:
+(1) band locks, URL/page bookkeeping, existing rows, new ids and near-duplicate
+candidates; (2) the document rows, sections + facts + event + bands + NOTIFY; then
+COMMIT. On a loaded server round trips, not bytes, dominate;
 COPY needs two per table and measured no faster here. `write_document`
 is the same code for one document, so the two paths cannot drift apart.
 """
@@ -269,9 +270,17 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
         band_keys = [bh for u in order for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)]
         encodings = [(p.write.page_id, p.write.doc.encoding) for p in last.values()
                      if p.write.page_id is not None and p.write.doc.encoding]
-        row = conn.execute(_OPEN, {"urls": order, "pages": [i for i, _ in encodings],
-                                   "encodings": [e for _, e in encodings],
-                                   "locks": neardup.lock_keys(band_keys)}).fetchone()
+        # Round trip 1: locks, bookkeeping, existing rows, new ids and near-duplicate
+        # candidates, sent together (pipeline); the candidates statement runs after the
+        # band locks are held because the server runs the two in order.
+        with conn.pipeline():
+            opened = conn.execute(_OPEN, {"urls": order, "pages": [i for i, _ in encodings],
+                                          "encodings": [e for _, e in encodings],
+                                          "locks": neardup.lock_keys(band_keys)})
+            near = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params(
+                [(u, last[u].write.doc.signature.minhash) for u in order]))
+            row = opened.fetchone()
+            candidates = near.fetchall()
         assert row is not None
         existing = {r[0]: (r[1], r[2], r[3]) for r in row[1]}
         new_ids = list(row[2])
@@ -295,33 +304,37 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
             outcome[u] = WriteResult("updated", existing[u][0])
         written = [u for u in order if outcome[u].kind != "unchanged"]
         minhashes = [(outcome[u].document_id, last[u].write.doc.signature.minhash) for u in written]
-        clusters = neardup.find_clusters(conn, minhashes)
-        if to_insert:
-            rows = conn.execute(_INSERT, _doc_params(
-                [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_insert]
-            )).fetchall()
-            missing = set(to_insert) - {r[0] for r in rows}
-            if missing:
-                raise LookupError(f"url ids {sorted(missing)} have no row in urls; "
-                                  "store the URL before its document")
-        if to_update:
-            conn.execute(_UPDATE, _doc_params(
-                [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_update]))
-        if version_only:
-            conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
-        if written:
-            sections = [(outcome[u].document_id, *r) for u in written for r in last[u].sections]
-            facts = [(outcome[u].document_id, *r) for u in written for r in last[u].facts]
-            bands = neardup.band_rows(minhashes)
-            conn.execute(_CHILDREN, {
-                "sections": _json_rows(sections, _SECTION_COLUMNS),
-                "facts": _json_rows(facts, _FACT_COLUMNS),
-                "e_document_id": [outcome[u].document_id for u in written],
-                "e_kind": [outcome[u].kind for u in written],
-                "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands],
-                "b_hash": [b[2] for b in bands],
-                "n": str(len(written)),
-            })
+        clusters = neardup.assign_clusters(
+            [(u, outcome[u].document_id, last[u].write.doc.signature.minhash) for u in written], candidates)
+        # Round trip 2: every write of the batch in one pipeline; COMMIT follows.
+        with conn.pipeline():
+            inserted = None
+            if to_insert:
+                inserted = conn.execute(_INSERT, _doc_params(
+                    [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_insert]))
+            if to_update:
+                conn.execute(_UPDATE, _doc_params(
+                    [(outcome[u].document_id, u, clusters[outcome[u].document_id], last[u]) for u in to_update]))
+            if version_only:
+                conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", version_only)
+            if written:
+                sections = [(outcome[u].document_id, *r) for u in written for r in last[u].sections]
+                facts = [(outcome[u].document_id, *r) for u in written for r in last[u].facts]
+                bands = neardup.band_rows(minhashes)
+                conn.execute(_CHILDREN, {
+                    "sections": _json_rows(sections, _SECTION_COLUMNS),
+                    "facts": _json_rows(facts, _FACT_COLUMNS),
+                    "e_document_id": [outcome[u].document_id for u in written],
+                    "e_kind": [outcome[u].kind for u in written],
+                    "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands],
+                    "b_hash": [b[2] for b in bands],
+                    "n": str(len(written)),
+                })
+            if inserted is not None:
+                missing = set(to_insert) - {r[0] for r in inserted.fetchall()}
+                if missing:
+                    raise LookupError(f"url ids {sorted(missing)} have no row in urls; "
+                                      "store the URL before its document")
     for r in outcome.values():
         stats.update(f"documents_{r.kind}")
     return [outcome[w.url_id] for w in writes]

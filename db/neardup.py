@@ -5,8 +5,9 @@ must agree on the clusters, and an in-memory (or Redis) index would be a second
 source of truth. We borrow datasketch's banding parameters (`_optimal_param`, the
 (b, r) that minimise false positives + negatives at threshold 0.8) and keep the
 bands in `doc_lsh_bands (band, hash)` with an index: a new document looks up every
-document sharing a band, verifies the estimated Jaccard (share of equal MinHash
-values) from `documents.minhash`, and joins the cluster of the closest match.
+document sharing a band (one representative per cluster), verifies the estimated
+Jaccard (share of equal MinHash values) from `documents.minhash`, and joins the
+cluster of the closest match.
 
 Concurrency: two near-duplicates written at the same time would not see each other's
 uncommitted bands. Writers therefore take transaction-scoped advisory locks on their
@@ -68,51 +69,53 @@ def lock_keys(bands: Sequence[tuple[int, int]]) -> list[int]:
 LOCK_SQL = "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s"
 
 
-# One row per (new document, existing cluster): the member sharing the most bands with
-# it stands for the cluster. Why: a cluster of N reposts would otherwise send N × bands
-# rows with their MinHashes for every new repost, and verify each in Python.
-_CANDIDATES_SQL = """
-WITH q AS (SELECT * FROM unnest(%(docs)s::bigint[], %(bands)s::int[], %(hashes)s::bigint[])
-                  AS q(doc, band, hash)),
-     shared AS (SELECT q.doc, b.document_id AS other, count(*) AS n
+# One row per (written URL, existing cluster): the member sharing the most bands with
+# the new MinHash stands for the cluster. Why: a cluster of N reposts would otherwise
+# send N × bands rows with their MinHashes for every new repost, and verify each in
+# Python. Keyed by URL id (not document id) so it can be sent in the same round trip
+# as the statement that draws the new documents' ids.
+CANDIDATES_SQL = """
+WITH q AS (SELECT * FROM unnest(%(c_urls)s::bigint[], %(c_bands)s::int[], %(c_hashes)s::bigint[])
+                  AS q(url_id, band, hash)),
+     shared AS (SELECT q.url_id, b.document_id AS other, count(*) AS n
                 FROM q JOIN doc_lsh_bands b ON b.band = q.band AND b.hash = q.hash
-                WHERE b.document_id <> ALL(%(ids)s)
-                GROUP BY q.doc, b.document_id)
-SELECT DISTINCT ON (s.doc, coalesce(d.cluster_id, d.id))
-       s.doc, d.minhash, coalesce(d.cluster_id, d.id)
+                GROUP BY q.url_id, b.document_id)
+SELECT DISTINCT ON (s.url_id, coalesce(d.cluster_id, d.id))
+       s.url_id, d.minhash, coalesce(d.cluster_id, d.id)
 FROM shared s JOIN documents d ON d.id = s.other
-ORDER BY s.doc, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
+WHERE d.url_id <> ALL(%(c_exclude)s)
+ORDER BY s.url_id, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
 
 
-def find_clusters(
-    conn: psycopg.Connection, docs: Sequence[tuple[int, Sequence[int]]]
+def candidate_params(docs: Sequence[tuple[int, Sequence[int]]]) -> dict[str, list[int]]:
+    """Parameters of CANDIDATES_SQL for (url_id, minhash) pairs; a batch's own URLs are
+    excluded (its documents match among themselves in `assign_clusters`)."""
+    q = [(u, band, h) for u, mh in docs for band, h in band_hashes(mh)]
+    return {"c_urls": [x[0] for x in q], "c_bands": [x[1] for x in q], "c_hashes": [x[2] for x in q],
+            "c_exclude": [u for u, _ in docs]}
+
+
+def assign_clusters(
+    docs: Sequence[tuple[int, int, Sequence[int]]], candidates: Sequence[tuple[int, Sequence[int], int]]
 ) -> dict[int, int]:
-    """The cluster id of each (document_id, minhash): the closest stored near-duplicate's
-    cluster (estimated Jaccard ≥ THRESHOLD), else the document's own id.
+    """The cluster id of each (url_id, document_id, minhash) written: the closest stored
+    near-duplicate's cluster (estimated Jaccard ≥ THRESHOLD), else the document's own id.
 
-    Must run inside the writing transaction, after the band locks for the same
-    MinHashes are taken (see module docstring). One SELECT whatever the batch size,
-    returning at most one representative per (document, existing cluster). Documents
+    `candidates` are CANDIDATES_SQL rows, read inside the writing transaction after the
+    band locks for the same MinHashes were taken (see module docstring). Documents
     earlier in `docs` count as stored for later ones, so a batch of near-duplicates
-    forms one cluster. The caller stores `band_rows(docs)`.
+    forms one cluster. The caller stores `band_rows(...)`.
     """
-    if not docs:
-        return {}
-    ids = [d for d, _ in docs]
-    bands_of = {d: band_hashes(m) for d, m in docs}
-    stored: dict[int, list[tuple[list[int], int]]] = {}  # doc id -> [(minhash, cluster)]
-    q = [(d, band, h) for d, bl in bands_of.items() for band, h in bl]
-    if q:
-        rows = conn.execute(_CANDIDATES_SQL, {"ids": ids, "docs": [x[0] for x in q],
-                                              "bands": [x[1] for x in q], "hashes": [x[2] for x in q]}).fetchall()
-        for did, mh, cluster in rows:
-            stored.setdefault(did, []).append((list(mh or []), cluster))
+    stored: dict[int, list[tuple[list[int], int]]] = {}  # url id -> [(minhash, cluster)]
+    for url_id, mh, cluster in candidates:
+        stored.setdefault(url_id, []).append((list(mh or []), cluster))
     result: dict[int, int] = {}
     in_batch: dict[tuple[int, int], list[int]] = {}  # band key -> earlier documents of this batch
     minhash_of: dict[int, Sequence[int]] = {}
-    for did, mh in docs:
-        options = list(stored.get(did, []))
-        earlier = {o for key in bands_of[did] for o in in_batch.get(key, ())}
+    for url_id, did, mh in docs:
+        bands = band_hashes(mh)
+        options = list(stored.get(url_id, []))
+        earlier = {o for key in bands for o in in_batch.get(key, ())}
         options += [(list(minhash_of[o]), result[o]) for o in sorted(earlier)]
         best: tuple[float, int] | None = None
         for other_mh, cluster in options:
@@ -121,7 +124,7 @@ def find_clusters(
                 best = (score, cluster)
         result[did] = best[1] if best else did
         minhash_of[did] = mh
-        for key in bands_of[did]:
+        for key in bands:
             in_batch.setdefault(key, []).append(did)
     return result
 
