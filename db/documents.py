@@ -59,12 +59,14 @@ class _Prepared:
     sections: list[tuple[Any, ...]]  # section rows without the document id
     facts: list[tuple[Any, ...]]  # fact rows without the document id
     output_hash: str
+    bands: list[tuple[int, int]]  # LSH bands of the MinHash (locks, candidates, stored rows)
 
 
 def _prepare(w: DocumentWrite) -> _Prepared:
     sections = section_rows(w.doc.outline)
     facts = fact_rows(w.doc)
-    return _Prepared(w, sections, facts, output_hash(w.doc, sections, facts))
+    return _Prepared(w, sections, facts, output_hash(w.doc, sections, facts),
+                     neardup.band_hashes(w.doc.signature.minhash))
 
 
 def output_hash(doc: ParsedDocument, sections: list[tuple[Any, ...]] | None = None,
@@ -267,7 +269,7 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
     order = sorted(last)
     outcome: dict[int, WriteResult] = {}
     with stats.track("store"), conn.transaction():
-        band_keys = [bh for u in order for bh in neardup.band_hashes(last[u].write.doc.signature.minhash)]
+        band_keys = [bh for u in order for bh in last[u].bands]
         encodings = [(p.write.page_id, p.write.doc.encoding) for p in last.values()
                      if p.write.page_id is not None and p.write.doc.encoding]
         # Round trip 1: locks, bookkeeping, existing rows, new ids and near-duplicate
@@ -277,8 +279,8 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
             opened = conn.execute(_OPEN, {"urls": order, "pages": [i for i, _ in encodings],
                                           "encodings": [e for _, e in encodings],
                                           "locks": neardup.lock_keys(band_keys)})
-            near = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params(
-                [(u, last[u].write.doc.signature.minhash) for u in order]))
+            near = conn.execute(neardup.CANDIDATES_SQL,
+                                neardup.candidate_params([(u, last[u].bands) for u in order]))
             row = opened.fetchone()
             candidates = near.fetchall()
         assert row is not None
@@ -303,9 +305,9 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
         for u in to_update:
             outcome[u] = WriteResult("updated", existing[u][0])
         written = [u for u in order if outcome[u].kind != "unchanged"]
-        minhashes = [(outcome[u].document_id, last[u].write.doc.signature.minhash) for u in written]
         clusters = neardup.assign_clusters(
-            [(u, outcome[u].document_id, last[u].write.doc.signature.minhash) for u in written], candidates)
+            [(u, outcome[u].document_id, last[u].write.doc.signature.minhash, last[u].bands) for u in written],
+            candidates)
         # Round trip 2: every write of the batch in one pipeline; COMMIT follows.
         with conn.pipeline():
             inserted = None
@@ -320,7 +322,7 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
             if written:
                 sections = [(outcome[u].document_id, *r) for u in written for r in last[u].sections]
                 facts = [(outcome[u].document_id, *r) for u in written for r in last[u].facts]
-                bands = neardup.band_rows(minhashes)
+                bands = neardup.band_rows([(outcome[u].document_id, last[u].bands) for u in written])
                 conn.execute(_CHILDREN, {
                     "sections": _json_rows(sections, _SECTION_COLUMNS),
                     "facts": _json_rows(facts, _FACT_COLUMNS),

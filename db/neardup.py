@@ -87,18 +87,21 @@ WHERE d.url_id <> ALL(%(c_exclude)s)
 ORDER BY s.url_id, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
 
 
-def candidate_params(docs: Sequence[tuple[int, Sequence[int]]]) -> dict[str, list[int]]:
-    """Parameters of CANDIDATES_SQL for (url_id, minhash) pairs; a batch's own URLs are
+Bands = Sequence[tuple[int, int]]  # band_hashes() of one MinHash, computed once per write
+
+
+def candidate_params(docs: Sequence[tuple[int, Bands]]) -> dict[str, list[int]]:
+    """Parameters of CANDIDATES_SQL for (url_id, bands) pairs; a batch's own URLs are
     excluded (its documents match among themselves in `assign_clusters`)."""
-    q = [(u, band, h) for u, mh in docs for band, h in band_hashes(mh)]
+    q = [(u, band, h) for u, bands in docs for band, h in bands]
     return {"c_urls": [x[0] for x in q], "c_bands": [x[1] for x in q], "c_hashes": [x[2] for x in q],
             "c_exclude": [u for u, _ in docs]}
 
 
 def assign_clusters(
-    docs: Sequence[tuple[int, int, Sequence[int]]], candidates: Sequence[tuple[int, Sequence[int], int]]
+    docs: Sequence[tuple[int, int, Sequence[int], Bands]], candidates: Sequence[tuple[int, Sequence[int], int]]
 ) -> dict[int, int]:
-    """The cluster id of each (url_id, document_id, minhash) written: the closest stored
+    """The cluster id of each (url_id, document_id, minhash, bands) written: the closest stored
     near-duplicate's cluster (estimated Jaccard ≥ THRESHOLD), else the document's own id.
 
     `candidates` are CANDIDATES_SQL rows, read inside the writing transaction after the
@@ -112,8 +115,7 @@ def assign_clusters(
     result: dict[int, int] = {}
     in_batch: dict[tuple[int, int], list[int]] = {}  # band key -> earlier documents of this batch
     minhash_of: dict[int, Sequence[int]] = {}
-    for url_id, did, mh in docs:
-        bands = band_hashes(mh)
+    for url_id, did, mh, bands in docs:
         options = list(stored.get(url_id, []))
         earlier = {o for key in bands for o in in_batch.get(key, ())}
         options += [(list(minhash_of[o]), result[o]) for o in sorted(earlier)]
@@ -129,6 +131,6 @@ def assign_clusters(
     return result
 
 
-def band_rows(docs: Sequence[tuple[int, Sequence[int]]]) -> list[tuple[int, int, int]]:
+def band_rows(docs: Sequence[tuple[int, Bands]]) -> list[tuple[int, int, int]]:
     """`doc_lsh_bands` rows (document_id, band, hash) of these documents."""
-    return [(did, band, h) for did, mh in docs for band, h in band_hashes(mh)]
+    return [(did, band, h) for did, bands in docs for band, h in bands]

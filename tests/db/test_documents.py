@@ -130,7 +130,7 @@ def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Co
         first = first or res.document_id
     assert {r[0] for r in conn.execute("SELECT cluster_id FROM documents")} == {first}
     bands = neardup.band_hashes(doc.signature.minhash)
-    rows = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params([(-1, doc.signature.minhash)])).fetchall()
+    rows = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params([(-1, bands)])).fetchall()
     assert [(r[0], r[2]) for r in rows] == [(-1, first)]
     assert len(bands) > 1
 
