@@ -68,6 +68,8 @@ def parse(
     stats.update("documents")
     stats.update("facts", len(facts))
     stats.update("removed_lines", len(cleaned.removed))
+    for rule, n in cleaned.rules_hit.items():
+        stats.update(f"rule_{rule}", n)  # which boilerplate rules fire, for tuning the rule set
     return ParsedDocument(
         url=url, title=meta.title, published_at=meta.published_at, source=meta.source,
         site_name=meta.site_name, script=script, text=text, outline=outline, facts=facts,

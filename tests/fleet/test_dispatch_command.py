@@ -43,3 +43,21 @@ def test_dispatch_once_registers_sites_and_enqueues_their_start_urls(fresh_datab
     r = _run(["dispatch", "--once", "--sites", str(sites)], env)
     assert r.returncode == 0 and "dispatched 0 URLs" in r.stdout
     assert private_redis.queue_length("fetch") == 2
+
+
+def test_crawl_with_workers_runs_the_fleet_and_prints_the_summary(fresh_database_url, private_redis, tmp_path):
+    """`govingest crawl --workers N`: the distributed path end to end, as a user types it."""
+    from workers.fixture_site import FixtureSite
+    from workers.fixture_site.sites_toml import write_sites_toml
+
+    with FixtureSite(sites=["siming"], crawl_delay=0) as fx:
+        sites = write_sites_toml(tmp_path / "sites.toml", fx)
+        env = dict(os.environ, DATABASE_URL=fresh_database_url, REDIS_URL=private_redis.url,
+                   GOVINGEST_LOG_LEVEL="WARNING")
+        r = _run(["crawl", "--sites", str(sites), "--workers", "1"], env)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "siming" in r.stdout and "Traceback" not in r.stderr
+        with psycopg.connect(fresh_database_url) as conn:
+            assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 5  # the five seeds
+        r = _run(["crawl", "--sites", str(sites), "--workers", "1", "--forever"], env)
+        assert r.returncode == 1 and "govingest dispatch" in r.stderr

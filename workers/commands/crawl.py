@@ -55,12 +55,16 @@ def run(args: argparse.Namespace) -> int:
         if args.workers:
             from workers.fleet import crawl_with_fleet
 
+            if args.forever:
+                raise UserError("--forever runs the in-process crawler; a standing fleet is "
+                                "`govingest dispatch` plus `celery -A workers.app worker` processes")
+
             result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
                                       linger_seconds=args.linger, max_seconds=args.max_seconds,
                                       recrawl=args.recrawl)
         else:
             linger = float("inf") if args.forever else args.linger
-        result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
+            result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
                            max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
     except (DatabaseUnavailable, MigrationError) as exc:
         raise UserError(str(exc)) from exc
