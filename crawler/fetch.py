@@ -50,10 +50,16 @@ class FetchResult:
     def ok(self) -> bool:
         return self.error_kind is None
 
-    @property
-    def is_html(self) -> bool:
-        ct = (self.content_type or "").split(";", 1)[0].strip().lower()
-        return not ct or ct in HTML_TYPES
+
+
+def is_html_type(content_type: str | None) -> bool:
+    """Whether the body may be a page to parse: HTML, XHTML, plain text, or no type at all.
+
+    Office formats carry "xml" in their types (…wordprocessingml.document) but are
+    attachments, so only the exact page types count.
+    """
+    ct = (content_type or "").split(";", 1)[0].strip().lower()
+    return not ct or ct in HTML_TYPES
 
 
 def make_client(*, connect: float = 5.0, read: float = 15.0, max_connections: int = 100) -> httpx.Client:

@@ -10,11 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-import lxml.html
-from lxml import etree
-
 from parsers.decode import decode
-from parsers.model import ParseError
+from parsers.extract import parse_html
 
 # createPageHTML(7, 0, "index", "html") — TRS pager: pages index.html, index_1.html … index_6.html
 _TRS_PAGER = re.compile(
@@ -36,7 +33,7 @@ def trs_pager_urls(html: str, base_url: str) -> list[str]:
 def _text(body: bytes, content_type: str | None) -> str:
     try:
         return decode(body, content_type).text
-    except (ParseError, Exception):  # links are best effort: a page we cannot decode has none
+    except Exception:  # links are best effort: a page we cannot decode is read as UTF-8
         return body.decode("utf-8", errors="replace")
 
 
@@ -46,10 +43,7 @@ def discover_links(body: bytes, base_url: str, content_type: str | None = None) 
     if not text.strip():
         return []
     found: list[str] = []
-    try:
-        root = lxml.html.fromstring(text)
-    except (etree.ParserError, ValueError):
-        root = None
+    root = parse_html(text)  # the parser's own: survives <?xml encoding=…?> prologs
     base = base_url
     if root is not None:
         base_el = root.find(".//base[@href]")

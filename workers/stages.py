@@ -19,7 +19,7 @@ import httpx
 import psycopg
 
 from crawler.config import SiteConfig
-from crawler.fetch import HTML_TYPES, MAX_REDIRECTS, FetchResult, fetch
+from crawler.fetch import MAX_REDIRECTS, FetchResult, fetch, is_html_type
 from crawler.links import discover_links
 from crawler.politeness import backoff_seconds
 from crawler.robots import ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
@@ -189,7 +189,7 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
 
     # the body is read whenever it claims to be HTML, even for an attachment URL, so a
     # binary body mislabelled as text/html is recognised on every fetch
-    want_body = _is_html_type
+    want_body = is_html_type
     r = fetch(client, claim.url, user_agent=site.user_agent, allow_private=site.local, in_scope=scope,
               etag=claim.etag if claim.fetched_before else None,
               last_modified=claim.last_modified if claim.fetched_before else None,
@@ -197,16 +197,6 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
     stats.update("requests")
     with conn.transaction():
         return _settle(conn, claim, site, r, owner=owner, stats=stats)
-
-
-def _is_html_type(content_type: str | None) -> bool:
-    """Whether the body may be a page to parse: HTML, XHTML, plain text, or no type at all.
-
-    Office formats carry "xml" in their types (…wordprocessingml.document) but are
-    attachments, so only the exact page types count.
-    """
-    ct = (content_type or "").split(";", 1)[0].strip().lower()
-    return not ct or ct in HTML_TYPES
 
 
 def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
@@ -222,9 +212,9 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
         stats.update("not_modified")
         return _result(claim, out, requests=1)
     binary = _sniff_binary(r.body) if r.body else None
-    if not _is_html_type(r.content_type) or binary:
+    if not is_html_type(r.content_type) or binary:
         ctype = (r.content_type or "").split(";", 1)[0].strip() or None
-        if binary and _is_html_type(r.content_type):
+        if binary and is_html_type(r.content_type):
             out = Outcome("failed", status=r.status, error_kind="binary_body", kind="attachment",
                           message=f"served as {ctype or 'no type'} but the body is binary ({binary}); "
                                   "recorded as an attachment, not parsed",

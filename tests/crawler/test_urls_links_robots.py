@@ -94,3 +94,12 @@ def test_ssrf_guard_refuses_internal(url: str) -> None:
 
 def test_ssrf_guard_allows_public_literal() -> None:
     check_url("http://8.8.8.8/", allow_private=False)
+
+
+def test_links_of_a_page_with_an_xml_encoding_prolog_are_found() -> None:
+    """lxml refuses a str that declares its encoding; such XHTML pages still have links."""
+    from crawler.links import discover_links
+
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n<html><body>'
+            '<a href="/a/1.html">通知</a></body></html>').encode("utf-8")
+    assert discover_links(body, "http://x.gov.cn/list/") == ["http://x.gov.cn/a/1.html"]
