@@ -60,16 +60,18 @@ class DispatchTotals:
         self.pages_requeued += r.pages_requeued
 
 
+# Senders through the Celery app alone: importing workers.tasks would load the whole
+# parser (trafilatura, datasketch) into a process that only hands out ids.
 def _default_fetch(url_id: int, lease: str) -> None:
-    from workers.tasks import enqueue_fetch
+    from workers.app import app, send_fetch
 
-    enqueue_fetch(url_id, lease)
+    send_fetch(app, url_id, lease)
 
 
 def _default_process(page_id: int) -> None:
-    from workers.tasks import enqueue_process
+    from workers.app import app, send_process
 
-    enqueue_process(page_id)
+    send_process(app, page_id)
 
 
 @dataclass

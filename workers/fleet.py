@@ -302,24 +302,18 @@ def run_fleet(
     """Crawl `sites` on a local fleet of `workers` process workers until the crawl settles.
 
     The frontier is prepared exactly as the in-process crawl prepares it
-    (`workers.runner.seed_sites`), so both paths end with the same documents.
+    (`workers.runner.prepare_frontier`), so both paths end with the same documents.
     """
     from db.connect import connect
     from db.migrate import migrate
-    from db import frontier
-    from workers.runner import seed_sites
+    from workers.runner import prepare_frontier
 
     opts = options or FleetOptions()
     opts.process_workers = workers
     names = [s.name for s in sites]
     with connect(database_url) as conn:
         migrate(conn)
-        frontier.reap_expired(conn)
-        seed_sites(conn, sites)
-        if recrawl:
-            for name in names:
-                frontier.reschedule_site(conn, name)
-            conn.commit()
+        prepare_frontier(conn, sites, recrawl=recrawl)
     stop = stop or threading.Event()
     started = time.monotonic()
     with Fleet(database_url, redis_url=redis_url, options=opts) as fleet:

@@ -108,6 +108,19 @@ def seed_sites(conn: psycopg.Connection, sites: list[SiteConfig]) -> int:
     return added
 
 
+def prepare_frontier(conn: psycopg.Connection, sites: list[SiteConfig], *, recrawl: bool) -> None:
+    """Reap expired leases, seed the sites and (with `recrawl`) make their URLs due now, on a
+    migrated database. The in-process crawl and the fleet (`workers.fleet.run_fleet`) both
+    start here, so both paths crawl the same frontier."""
+    frontier.reap_expired(conn)
+    seed_sites(conn, sites)
+    if recrawl:
+        with conn.transaction():
+            for site in sites:
+                frontier.reschedule_site(conn, site.name, sorted(set(site.allowed_hosts)))
+        conn.commit()
+
+
 class Progress:
     """One status line on stderr, redrawn in place; silent when stderr is not a terminal."""
 
@@ -183,13 +196,7 @@ def crawl(
     released = release_dead_leases(control)
     if released:
         log.info("released leases of a crashed crawl", extra={"count": released})
-    frontier.reap_expired(control)
-    seed_sites(control, sites)
-    if recrawl:
-        with control.transaction():
-            for site in sites:
-                frontier.reschedule_site(control, site.name, sorted(set(site.allowed_hosts)))
-        control.commit()
+    prepare_frontier(control, sites, recrawl=recrawl)
 
     pool = make_pool(database_url, min_size=1, max_size=threads + 1)
     client = make_client(read=read_timeout, max_connections=threads * 2)

@@ -124,14 +124,6 @@ def _backoff(retries: int) -> float:
     return min(10.0, 0.5 * 2 ** retries)
 
 
-def enqueue_fetch(url_id: int, lease: str) -> None:
-    send_fetch(app, url_id, lease)
-
-
-def enqueue_process(page_id: int) -> None:
-    send_process(app, page_id)
-
-
 def _soft(limit: int) -> float:
     return max(1.0, limit * 0.8)
 
@@ -192,7 +184,7 @@ def _fetch(url_id: int, lease: str) -> None:
         # Stamp first, send second: if the send is lost the dispatcher finds the stamp.
         fleet_db.mark_enqueued(conn, outcome.page_id)
         try:
-            enqueue_process(outcome.page_id)
+            send_process(app, outcome.page_id)
         except Exception as exc:  # broker down: the stamp makes the dispatcher re-send it
             log.warning("could not enqueue process; the dispatcher will re-send it",
                         extra={"page_id": outcome.page_id, "error": f"{type(exc).__name__}: {exc}"[:300]})
