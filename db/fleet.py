@@ -103,15 +103,17 @@ def begin_process(conn: psycopg.Connection, page_id: int) -> ProcessStart | None
     """
     # Asynchronous commit: a counter lost in a server crash costs one extra attempt, and
     # skipping the WAL flush keeps a serial process worker from waiting on the disk.
-    conn.execute("SET LOCAL synchronous_commit TO off")
-    row = conn.execute(
-        """
-        UPDATE pages SET process_attempts = process_attempts + (processed_at IS NULL)::int
-        WHERE id = %s
-        RETURNING url_id, process_attempts, processed_at IS NOT NULL
-        """,
-        (page_id,),
-    ).fetchone()
+    # (SET LOCAL needs a transaction: on an autocommit connection it would do nothing.)
+    with conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        row = conn.execute(
+            """
+            UPDATE pages SET process_attempts = process_attempts + (processed_at IS NULL)::int
+            WHERE id = %s
+            RETURNING url_id, process_attempts, processed_at IS NOT NULL
+            """,
+            (page_id,),
+        ).fetchone()
     conn.commit()
     if row is None:
         return None
@@ -124,9 +126,10 @@ def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
     flush per document on the hot path."""
     if not page_ids:
         return
-    conn.execute("SET LOCAL synchronous_commit TO off")
-    conn.execute("UPDATE pages SET processed_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
-                 (list(page_ids),))
+    with conn.transaction():  # SET LOCAL needs one, also on autocommit connections
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        conn.execute("UPDATE pages SET processed_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
+                     (list(page_ids),))
     conn.commit()
 
 

@@ -27,6 +27,13 @@ class ParseError(Exception):
         super().__init__(reason)
         self.reason = reason
 
+    @classmethod
+    def from_crash(cls, exc: Exception) -> "ParseError":
+        """A parser bug met on one input, as that input's one-line reason: callers record
+        it and go on to the next input instead of stopping."""
+        return cls(f"parser error {type(exc).__name__}: {exc} "
+                   "(a bug in govingest: please report it with this input)")
+
 
 @dataclass(frozen=True)
 class Decoded:

@@ -56,8 +56,6 @@ def parse(
         paragraphs = normalize_paragraphs(cleaned.paragraphs, script)
         if not decoded.is_html and meta.title is None:
             meta.title = title_from_text(normalize_paragraphs(extracted.paragraphs[:40], script))
-    if not paragraphs:
-        raise ParseError("no body: nothing was left of the page after cleaning and normalization")
     with stats.track("parse"):
         outline = parse_outline(paragraphs)
         facts = extract_facts(paragraphs, outline)

@@ -14,6 +14,8 @@ import pkgutil
 import sys
 
 import workers.commands
+from db.connect import DatabaseUnavailable
+from db.migrate import MigrationError
 
 
 class UserError(Exception):
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("govingest: interrupted", file=sys.stderr)
         return 130
-    except UserError as exc:
+    except (UserError, DatabaseUnavailable, MigrationError) as exc:  # complete sentences already
         print(f"govingest {args.command}: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

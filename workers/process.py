@@ -55,7 +55,7 @@ def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
         log.error("parser crashed", extra={"page_id": page.page_id, "url": page.url, "error": repr(exc)},
                   exc_info=log.isEnabledFor(logging.DEBUG))
         stats.update("parser_crashes")
-        return f"parser error {type(exc).__name__}: {exc} (a bug in govingest: please report it with this URL)"
+        return ParseError.from_crash(exc).reason
 
 
 def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:

@@ -35,7 +35,7 @@ import parsers.timeout  # noqa: F401
 from parsers.stats import Stats
 from workers.process import process_page
 from workers.stages import fetch_url
-from workers.app import (FETCH_QUEUE, FETCH_TASK, PROCESS_QUEUE, PROCESS_TASK, app, send_fetch,
+from workers.app import (FETCH_QUEUE, FETCH_TASK, PROCESS_QUEUE, PROCESS_TASK, app,
                          send_process, settings, task_context)
 
 log = logging.getLogger(__name__)

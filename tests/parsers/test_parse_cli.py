@@ -68,3 +68,25 @@ def test_json_refuses_many_files() -> None:
     p = _govingest(str(PAGE), str(GBK_PAGE))
     assert p.returncode == 2
     assert "jsonl" in p.stderr.decode("utf-8")
+
+
+def test_jsonl_goes_on_after_a_parser_crash(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A parser bug on one file becomes that file's error line; the next file still parses."""
+    import workers.commands.parse as cmd
+    from workers.cli import main
+
+    real = cmd.parse_with_timeout
+    bad, good = tmp_path / "bad.txt", tmp_path / "good.txt"
+    bad.write_text("一、总体情况\n坏", encoding="utf-8")
+    good.write_text("一、总体情况\n全市检查企业29136家。", encoding="utf-8")
+
+    def crashing(body: bytes, **kw):
+        if "坏".encode() in body:
+            raise KeyError("boom")
+        return real(body, **kw)
+
+    monkeypatch.setattr(cmd, "parse_with_timeout", crashing)
+    assert main(["parse", "--format", "jsonl", str(bad), str(good)]) == 1
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines[0]["file"] == str(bad) and "parser error KeyError" in lines[0]["error"]
+    assert lines[1]["file"] == str(good) and "检查企业29136家" in lines[1]["text"]

@@ -5,8 +5,7 @@ import argparse
 import sys
 
 from crawler.config import ConfigError, SiteConfig, load_sites
-from db.connect import DatabaseUnavailable, resolve_database_url
-from db.migrate import MigrationError
+from db.connect import resolve_database_url
 from workers.cli import UserError
 from workers.settings import Settings
 
@@ -50,24 +49,21 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     sites = select_sites(args.sites or settings.sites_file, args.site)
-    try:
-        url = resolve_database_url(settings)
-        if args.workers:
-            from workers.fleet import crawl_with_fleet
+    url = resolve_database_url(settings)
+    if args.workers:
+        from workers.fleet import crawl_with_fleet
 
-            if args.forever:
-                raise UserError("--forever runs the in-process crawler; a standing fleet is "
-                                "`govingest dispatch` plus `celery -A workers.app worker` processes")
+        if args.forever:
+            raise UserError("--forever runs the in-process crawler; a standing fleet is "
+                            "`govingest dispatch` plus `celery -A workers.app worker` processes")
 
-            result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
-                                      linger_seconds=args.linger, max_seconds=args.max_seconds,
-                                      recrawl=args.recrawl)
-        else:
-            linger = float("inf") if args.forever else args.linger
-            result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
-                           max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+        result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
+                                  linger_seconds=args.linger, max_seconds=args.max_seconds,
+                                  recrawl=args.recrawl)
+    else:
+        linger = float("inf") if args.forever else args.linger
+        result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
+                       max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
     print(format_summary(result))
     sys.stdout.flush()
     return 0

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 from crawler.config import SiteConfig, parse_sites
-from db.connect import DatabaseUnavailable, data_dir, resolve_database_url
-from db.migrate import MigrationError
+from db.connect import data_dir, resolve_database_url
 from workers.cli import UserError
 from workers.settings import Settings
 
@@ -68,27 +67,24 @@ def run(args: argparse.Namespace) -> int:
     from workers.runner import Progress, crawl, format_summary
 
     settings = Settings.from_env()
+    if not settings.database_url:
+        print("starting the embedded PostgreSQL (first run: a few seconds)...", file=sys.stderr)
+    url = resolve_database_url(settings)
+    fixture = start_fixture(data_dir(settings))
     try:
-        if not settings.database_url:
-            print("starting the embedded PostgreSQL (first run: a few seconds)...", file=sys.stderr)
-        url = resolve_database_url(settings)
-        fixture = start_fixture(data_dir(settings))
-        try:
-            sites = demo_sites(fixture, args.rate)
-            print("fixture sites: " + ", ".join(f"{i.name}={i.base_url}" for i in fixture.sites), file=sys.stderr)
-            if args.workers:
-                from workers.fleet import crawl_with_fleet
+        sites = demo_sites(fixture, args.rate)
+        print("fixture sites: " + ", ".join(f"{i.name}={i.base_url}" for i in fixture.sites), file=sys.stderr)
+        if args.workers:
+            from workers.fleet import crawl_with_fleet
 
-                result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
-                                          recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
-                                          total_timeout=15.0)
-            else:
-                result = crawl(url, sites, recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
-                               total_timeout=15.0, progress=Progress())
-        finally:
-            fixture.stop()
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+            result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
+                                      recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
+                                      total_timeout=15.0)
+        else:
+            result = crawl(url, sites, recrawl=True, linger_seconds=args.linger, read_timeout=5.0,
+                           total_timeout=15.0, progress=Progress())
+    finally:
+        fixture.stop()
     print(format_summary(result))
     stored = sum(s.stored for s in result.sites.values())
     if stored == 0:

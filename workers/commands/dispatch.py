@@ -14,8 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
-from db.connect import DatabaseUnavailable, connect, resolve_database_url
-from db.migrate import MigrationError, migrate
+from db.connect import connect, resolve_database_url
+from db.migrate import migrate
 from workers.cli import UserError
 from workers.settings import Settings
 
@@ -43,19 +43,16 @@ def run(args: argparse.Namespace) -> int:
                         "(e.g. redis://localhost:6379/0); for a one-machine run use `govingest crawl --workers N`")
     sites_path = args.sites or (settings.sites_file if Path(settings.sites_file).is_file() else None)
     names: list[str] | None = args.site
-    try:
-        url = resolve_database_url(settings)
-        with connect(url) as conn:
-            migrate(conn)
-            if sites_path:
-                from workers.commands.crawl import select_sites
-                from workers.runner import seed_sites
+    url = resolve_database_url(settings)
+    with connect(url) as conn:
+        migrate(conn)
+        if sites_path:
+            from workers.commands.crawl import select_sites
+            from workers.runner import seed_sites
 
-                sites = select_sites(sites_path, args.site)
-                seed_sites(conn, sites)
-                names = [s.name for s in sites]
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+            sites = select_sites(sites_path, args.site)
+            seed_sites(conn, sites)
+            names = [s.name for s in sites]
 
     from workers.dispatcher import Dispatcher
 

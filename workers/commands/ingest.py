@@ -6,8 +6,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from db.connect import DatabaseUnavailable, connect_migrated
-from db.migrate import MigrationError
+from db.connect import connect_migrated
 from workers.cli import UserError
 from workers.ingest import DEFAULT_SITE, IngestOutcome, ingest_files
 from workers.settings import Settings
@@ -41,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     paths = expand(args.files)
     counts: Counter[str] = Counter()
-    try:
-        conn = connect_migrated(Settings.from_env())
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+    conn = connect_migrated(Settings.from_env())
     with conn, tqdm(total=len(paths), unit="file", file=sys.stderr, disable=None,
                     desc="ingest") as bar:
         def on_file(out: IngestOutcome) -> None:

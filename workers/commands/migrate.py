@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from db.connect import DatabaseUnavailable, connect, resolve_database_url
-from db.migrate import MigrationError, applied_versions, migrate
-from workers.cli import UserError
+from db.connect import connect, resolve_database_url
+from db.migrate import applied_versions, migrate
 from workers.settings import Settings
 
 
@@ -15,12 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        with connect(resolve_database_url(Settings.from_env()), autocommit=True) as conn:
-            applied = migrate(conn)
-            version = max(applied_versions(conn), default=0)
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+    with connect(resolve_database_url(Settings.from_env()), autocommit=True) as conn:
+        applied = migrate(conn)
+        version = max(applied_versions(conn), default=0)
     if applied:
         print(f"applied {len(applied)} migration(s): {', '.join(applied)}; schema at version {version:04d}")
     else:

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from parsers.model import ParseError
 from parsers.timeout import DEFAULT_SECONDS, parse_with_timeout
@@ -26,6 +27,18 @@ def _read(name: str) -> bytes:
     return Path(name).read_bytes()
 
 
+def _parse_one(name: str, args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
+    """(the parse object, None) or (None, one-line reason); never raises."""
+    try:
+        return parse_with_timeout(_read(name), url=args.url, seconds=args.timeout).to_json(), None
+    except ParseError as exc:
+        return None, exc.reason
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    except Exception as exc:  # a parser bug on one file must not stop the others
+        return None, ParseError.from_crash(exc).reason
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format == "json" and len(args.files) > 1:
         print("govingest parse: --format json prints one object for one file; use --format jsonl for many",
@@ -33,17 +46,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     failures = 0
     for name in args.files:
-        try:
-            doc = parse_with_timeout(_read(name), url=args.url, seconds=args.timeout).to_json()
-        except (OSError, ParseError) as exc:
+        doc, reason = _parse_one(name, args)
+        if doc is None:
             failures += 1
-            reason = exc.reason if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"
             if args.format == "jsonl":
                 print(json.dumps({"file": name, "error": reason}, ensure_ascii=False), flush=True)
             else:
                 print(f"govingest parse: {name}: {reason}", file=sys.stderr)
-            continue
-        if args.format == "text":
+        elif args.format == "text":
             print(doc["text"])
         elif args.format == "jsonl":
             print(json.dumps({"file": name, **doc}, ensure_ascii=False), flush=True)

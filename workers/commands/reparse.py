@@ -6,11 +6,9 @@ import sys
 from collections import Counter
 from datetime import date, datetime, timezone
 
-from db.connect import DatabaseUnavailable, connect_migrated
-from db.migrate import MigrationError
+from db.connect import connect_migrated
 from db.pages import latest_page_ids
 from parsers.stats import Stats
-from workers.cli import UserError
 from workers.process import process_pages
 from workers.settings import Settings
 
@@ -34,10 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    try:
-        conn = connect_migrated(Settings.from_env())
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+    conn = connect_migrated(Settings.from_env())
     counts: Counter[str] = Counter()
     stats = Stats()
     with conn:

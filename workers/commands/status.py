@@ -4,9 +4,8 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from db.connect import DatabaseUnavailable, connect, resolve_database_url
-from db.migrate import MigrationError, migrate
-from workers.cli import UserError
+from db.connect import connect, resolve_database_url
+from db.migrate import migrate
 from workers.settings import Settings
 
 STATES = ("new", "queued", "fetching", "done", "failed", "gone")
@@ -35,16 +34,14 @@ def frontier_table(counts: list[tuple[str, str, int]]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from db import frontier
 
-    try:
-        with connect(resolve_database_url(Settings.from_env())) as conn:
-            migrate(conn)
-            counts = frontier.site_url_counts(conn)
-            errors = frontier.recent_errors(conn, args.errors, site=args.site)
-            from workers.fleet import status_lines
+    settings = Settings.from_env()
+    with connect(resolve_database_url(settings)) as conn:
+        migrate(conn)
+        counts = frontier.site_url_counts(conn)
+        errors = frontier.recent_errors(conn, args.errors, site=args.site)
+        from workers.fleet import status_lines
 
-            fleet = status_lines(conn, Settings.from_env().redis_url)
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+        fleet = status_lines(conn, settings.redis_url)
     if not counts:
         print("frontier is empty: run `govingest crawl --sites FILE` or `govingest demo`")
         return 0

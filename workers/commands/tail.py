@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from db.connect import DatabaseUnavailable, connect_migrated
+from db.connect import connect_migrated
 from db.feed import CHANNEL, UnknownCursor, read_events
-from db.migrate import MigrationError
 from workers.cli import UserError
 from workers.settings import Settings
 
@@ -29,10 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    try:
-        conn = connect_migrated(settings, autocommit=True)
-    except (DatabaseUnavailable, MigrationError) as exc:
-        raise UserError(str(exc)) from exc
+    conn = connect_migrated(settings, autocommit=True)
     printed = 0
     cursor = args.after
     # After a NOTIFY the new event may still be held back for a moment (an older
