@@ -97,29 +97,32 @@ def add_urls(
     """
     from db.urls import host_of  # canonical URLs carry no default port: netloc is host[:port]
 
-    rows = [(u, kind) for u, kind in dict(urls).items()]
+    rows = list(dict(urls).items())  # unique, in discovery order
     if not rows:
         return 0
+    room = None
     if max_urls is not None:
         have = conn.execute("SELECT count(*) FROM urls WHERE site = %s", (site,)).fetchone()[0]
         room = max_urls - int(have)
         if room <= 0:
             return 0
-    else:
-        room = None
-    added = 0
-    for u, kind in rows:
-        if room is not None and added >= room:
-            break
-        host = host_of(u)
-        conn.execute("INSERT INTO hosts (host) VALUES (%s) ON CONFLICT DO NOTHING", (host,))
-        cur = conn.execute(
-            """INSERT INTO urls (url, site, host, kind, depth, discovered_from)
-               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url) DO NOTHING""",
-            (u, site, host, kind, depth, discovered_from),
-        )
-        added += cur.rowcount
-    return added
+    # One statement for the whole page's links: most are already known on a refetched
+    # list page, and the cap counts only new ones, first found first.
+    cur = conn.execute(_ADD_URLS, {
+        "urls": [u for u, _ in rows], "kinds": [k for _, k in rows], "hosts": [host_of(u) for u, _ in rows],
+        "room": room, "site": site, "depth": depth, "from": discovered_from})
+    return cur.rowcount
+
+
+_ADD_URLS = """
+WITH v AS (SELECT * FROM unnest(%(urls)s::text[], %(kinds)s::text[], %(hosts)s::text[])
+                  WITH ORDINALITY AS v(url, kind, host, ord)),
+     h AS (INSERT INTO hosts (host) SELECT DISTINCT host FROM v ON CONFLICT DO NOTHING),
+     fresh AS (SELECT v.* FROM v WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = v.url)
+               ORDER BY ord LIMIT %(room)s)
+INSERT INTO urls (url, site, host, kind, depth, discovered_from)
+SELECT url, %(site)s, host, kind, %(depth)s, %(from)s FROM fresh ORDER BY ord
+ON CONFLICT (url) DO NOTHING"""
 
 
 def claim_due(

@@ -55,6 +55,7 @@ def store_page(
     encoding: str | None = None,
     fetched_at: datetime | None = None,
     to_process: bool = True,
+    content_hash: str | None = None,
 ) -> int:
     """Store one response; return its page id.
 
@@ -65,7 +66,7 @@ def store_page(
     stored again: the existing id is returned, so refetching an unchanged page costs
     no space and `process_page` of it writes nothing.
     """
-    digest = body_hash(body)
+    digest = content_hash or body_hash(body)  # the fetch stage already hashed it
     row = conn.execute(
         "SELECT id, status, content_hash FROM pages WHERE url_id = %s ORDER BY id DESC LIMIT 1",
         (url_id,),

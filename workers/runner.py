@@ -26,7 +26,7 @@ from typing import Callable, TextIO
 import psycopg
 
 from crawler.config import SiteConfig
-from crawler.fetch import make_client
+from crawler.fetch import DEFAULT_MAX_BYTES, make_client
 from crawler.politeness import budget
 from crawler.urls import canonicalize, host_key
 from db import frontier
@@ -167,7 +167,7 @@ def crawl(
     on_fetch: Callable[[object], None] | None = None,
     read_timeout: float = 15.0,
     total_timeout: float = 60.0,
-    max_bytes: int = 10 * 1024 * 1024,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> CrawlResult:
     """Crawl `sites` until nothing is due within `linger_seconds` (or `max_seconds` pass).
 

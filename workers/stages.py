@@ -12,14 +12,14 @@ host slots in the frontier.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import psycopg
 
 from crawler.config import SiteConfig
-from crawler.fetch import MAX_REDIRECTS, FetchResult, fetch, is_html_type
+from crawler.fetch import DEFAULT_MAX_BYTES, MAX_REDIRECTS, FetchResult, fetch, is_html_type
 from crawler.links import discover_links
 from crawler.politeness import backoff_seconds
 from crawler.robots import ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
@@ -60,7 +60,6 @@ class FetchOutcome:
     links_added: int = 0
     requests: int = 0  # HTTP requests made (robots.txt included)
     lease_lost: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def _sniff_binary(body: bytes) -> str | None:
@@ -113,7 +112,7 @@ def fetch_url(
     *,
     owner: str | None = None,
     stats: Stats | None = None,
-    max_bytes: int = 10 * 1024 * 1024,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     total_timeout: float = 60.0,
 ) -> FetchOutcome:
     """Fetch one leased URL and record how it ended; returns the page to process, if any.
@@ -243,7 +242,7 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
     process = claim.kind == "article"
     page_id = store_page(conn, url_id=claim.url_id, status=r.status or 200,
                          headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None,
-                         to_process=process)
+                         to_process=process, content_hash=digest)
     stats.update("pages_stored")
     added = 0
     if claim.depth < site.max_depth:
