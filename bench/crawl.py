@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import psycopg.conninfo  # noqa: E402
 
-from crawler.config import load_sites, parse_site  # noqa: E402
-from workers.fixture_site.server import read_access_log  # noqa: E402
-from workers.runner import crawl  # noqa: E402
+from govingest.crawler.config import load_sites, parse_site  # noqa: E402
+from govingest.workers.fixture_site.server import read_access_log  # noqa: E402
+from govingest.workers.local.runner import crawl  # noqa: E402
 
 
 def server_url() -> str:
@@ -56,7 +56,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="govingest-bench-"))
     sites_file, access_log = tmp / "sites.toml", tmp / "access.jsonl"
     server = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "serve-fixtures", "--site", "bulk", "--articles", str(args.articles),
+        [sys.executable, "-m", "govingest", "serve-fixtures", "--site", "bulk", "--articles", str(args.articles),
          "--latency", str(args.latency), "--crawl-delay", "0", "--sites-toml", str(sites_file),
          "--access-log", str(access_log)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

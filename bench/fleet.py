@@ -3,7 +3,7 @@
     .venv/bin/python bench/fleet.py [--articles 300] [--latency 0.0]
 
 One run measures, on the same fixture site and the same PostgreSQL, side by side:
-  * the in-process crawl (`workers.runner.crawl`),
+  * the in-process crawl (`workers.local.runner.crawl`),
   * the fleet with 1 and with 2 process workers (plus one fetch worker; Redis embedded
     unless --redis-url), timed from the first dispatch to the settled crawl with warm
     workers ("warm"), and also including worker start-up ("cold").
@@ -24,9 +24,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from workers.log import setup_logging  # noqa: E402
+from govingest.workers.observe.log import setup_logging
 
 
 def _server_url(arg: str | None) -> str:
@@ -55,9 +55,9 @@ def _documents(url: str) -> int:
 
 
 def _prepare(url: str, sites: list) -> None:
-    from db.connect import connect
-    from db.migrate import migrate
-    from workers.runner import seed_sites
+    from govingest.db.connect import connect
+    from govingest.db.migrate import migrate
+    from govingest.workers.local.runner import seed_sites
 
     with connect(url) as conn:
         migrate(conn)
@@ -65,7 +65,7 @@ def _prepare(url: str, sites: list) -> None:
 
 
 def in_process(server: str, sites: list) -> tuple[int, float]:
-    from workers.runner import crawl
+    from govingest.workers.local.runner import crawl
 
     name, url = _new_db(server)
     try:
@@ -80,7 +80,7 @@ def in_process(server: str, sites: list) -> tuple[int, float]:
 def fleet(server: str, sites: list, workers: int, redis_url: str | None,
           concurrency: int = 1, fetch_threads: int = 8,
           dispatch_interval: float = 0.02) -> tuple[int, float, float]:
-    from workers.fleet import Fleet, FleetOptions
+    from govingest.workers.fleet.supervisor import Fleet, FleetOptions
 
     name, url = _new_db(server)
     try:
@@ -116,9 +116,9 @@ def main() -> int:
     args = ap.parse_args()
     setup_logging("WARNING")
 
-    from crawler.config import parse_sites
-    from workers.fixture_site import FixtureSite
-    from workers.fixture_site.sites_toml import site_tables
+    from govingest.crawler.config import parse_sites
+    from govingest.workers.fixture_site import FixtureSite
+    from govingest.workers.fixture_site.sites_toml import site_tables
 
     server = _server_url(args.database_url)
     with FixtureSite(sites=["bulk"], articles=args.articles, crawl_delay=0, latency=args.latency) as fx:

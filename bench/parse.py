@@ -14,7 +14,6 @@ is shared.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from parsers.model import ParseError  # noqa: E402
-from parsers.pipeline import parse  # noqa: E402
-from parsers.stats import Stats  # noqa: E402
+from govingest.parsers.model import ParseError  # noqa: E402
+from govingest.parsers.pipeline import parse  # noqa: E402
+from govingest.parsers.stats import Stats  # noqa: E402
 
-DEFAULT_PAGES = Path(os.environ.get("GOVINGEST_SHARED", ROOT.parent / "shared")) / "fixtures" / "real" / "html"
+DEFAULT_PAGES = ROOT / "tests" / "fixtures" / "real" / "html"
 
 
 def _time_parse(bodies: list[bytes], stats: Stats) -> float:

@@ -31,14 +31,14 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from db.documents import DocumentWrite, write_document, write_documents  # noqa: E402
-from db.migrate import migrate  # noqa: E402
-from db.urls import ensure_site, ensure_url  # noqa: E402
-from parsers.model import ParsedDocument  # noqa: E402
-from parsers.pipeline import parse  # noqa: E402
-from parsers.signature import sign  # noqa: E402
+from govingest.db.documents import DocumentWrite, write_document, write_documents  # noqa: E402
+from govingest.db.migrate import migrate  # noqa: E402
+from govingest.db.urls import ensure_site, ensure_url  # noqa: E402
+from govingest.parsers.model import ParsedDocument  # noqa: E402
+from govingest.parsers.pipeline import parse  # noqa: E402
+from govingest.parsers.signature import sign  # noqa: E402
 
-SHARED = Path(os.environ.get("GOVINGEST_SHARED", ROOT.parent / "shared"))
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def server_url() -> tuple[str, object | None]:
@@ -105,8 +105,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=4, help="interleaved rounds (medians reported)")
     args = ap.parse_args()
 
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))
-    html = sorted((SHARED / "fixtures" / "real" / "html").glob("*.html"))
+    seeds = sorted((FIXTURES / "seeds").glob("*.txt"))
+    html = sorted((FIXTURES / "real" / "html").glob("*.html"))
     templates = [parse(p.read_bytes(), content_type="text/plain") for p in seeds]
     time_parse(seeds, rounds=1)  # warm-up: imports, caches
     parse_html = time_parse(html, rounds=2) if html else float("nan")
@@ -138,7 +138,7 @@ def main() -> int:
                 commits.append((time.perf_counter() - start) / 20)
                 lo = r * per_round
                 start = time.perf_counter()
-                for u, d in zip(url_ids[lo:lo + per_round], docs[lo:lo + per_round]):
+                for u, d in zip(url_ids[lo:lo + per_round], docs[lo:lo + per_round], strict=False):
                     write_document(conn, url_id=u, site="bench", page_id=None, doc=d)
                 singles.append((time.perf_counter() - start) / per_round)
                 lo += args.docs
@@ -146,7 +146,7 @@ def main() -> int:
                 for b in range(lo, lo + per_round, args.batch):
                     end = min(b + args.batch, lo + per_round)
                     write_documents(conn, [DocumentWrite(u, "bench", None, d)
-                                           for u, d in zip(url_ids[b:end], docs[b:end])])
+                                           for u, d in zip(url_ids[b:end], docs[b:end], strict=False)])
                 batches.append((time.perf_counter() - start) / per_round)
             single, batched = statistics.median(singles), statistics.median(batches)
             parse_seed, commit_floor = statistics.median(parses), statistics.median(commits)
@@ -164,7 +164,8 @@ def main() -> int:
     avg_chars = statistics.mean(s[0] for s in sizes)
     avg_sections = statistics.mean(s[1] for s in sizes)
     avg_facts = statistics.mean(s[2] for s in sizes)
-    print(f"documents: {args.docs} per mode in {args.rounds} interleaved rounds (medians), avg {avg_chars:.0f} chars, {avg_sections:.1f} sections, "
+    print(f"documents: {args.docs} per mode in {args.rounds} interleaved rounds (medians), "
+          f"avg {avg_chars:.0f} chars, {avg_sections:.1f} sections, "
           f"{avg_facts:.1f} facts; stored {n_docs} docs, {n_sections} sections, {n_facts} facts, "
           f"{n_events} events, {n_clusters} clusters")
     print(f"parse  (seeds, text)       {parse_seed * 1000:8.2f} ms/doc")

@@ -121,7 +121,7 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
             continue
         value = raw[key]
         # bool is an int subclass; do not let `rate = true` pass as a number
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             want = " or ".join(t.__name__ for t in types)
             raise fail(key, f"must be {want}, got {type(value).__name__} {value!r}")
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from parsers.decode import decode
-from parsers.extract import parse_html
+from govingest.parsers.decode import decode
+from govingest.parsers.extract import parse_html
 
 # createPageHTML(7, 0, "index", "html") — TRS pager: pages index.html, index_1.html … index_6.html
 _TRS_PAGER = re.compile(

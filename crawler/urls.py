@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import courlan
 
-from crawler.config import SiteConfig
+from govingest.crawler.config import SiteConfig
 
 UrlKind = Literal["list", "article", "attachment"]
 

@@ -86,7 +86,7 @@ def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Con
     try:
         return psycopg.connect(url, autocommit=autocommit, **kwargs)
     except psycopg.OperationalError as exc:
-        from workers.log import redact
+        from govingest.workers.observe.log import redact
 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailable(
@@ -112,7 +112,7 @@ def connect_migrated(settings: Any, *, autocommit: bool = True) -> psycopg.Conne
     Commands call this so a zero-config first run just works; `migrate` is idempotent
     and cheap when nothing is pending. Raises DatabaseUnavailable or MigrationError.
     """
-    from db.migrate import migrate
+    from govingest.db.migrate import migrate
 
     conn = connect(resolve_database_url(settings), autocommit=True)
     try:

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import psycopg
 
-from db import neardup
-from parsers.model import OutlineNode, ParsedDocument
-from parsers.stats import Stats
+from govingest.db import neardup
+from govingest.parsers.model import OutlineNode, ParsedDocument
+from govingest.parsers.stats import Stats
 
 WriteKind = Literal["created", "updated", "unchanged"]
 
@@ -207,10 +208,10 @@ def _pg_array(values: Sequence[int]) -> str | None:
 def _json_rows(rows: list[tuple[Any, ...]], columns: list[tuple[str, str]]) -> str:
     """Row tuples → the JSON array `_json_insert` expects."""
     names = [n for n, _ in columns]
-    return json.dumps([dict(zip(names, r)) for r in rows], ensure_ascii=False)
+    return json.dumps([dict(zip(names, r, strict=False)) for r in rows], ensure_ascii=False)
 
 
-def _doc_params(items: list[tuple[int, int, int, "_Prepared"]]) -> dict[str, list[Any]]:
+def _doc_params(items: list[tuple[int, int, int, _Prepared]]) -> dict[str, list[Any]]:
     """Parameters of `_INSERT`/`_UPDATE` from (document id, url id, cluster id, write)."""
     cols: dict[str, list[Any]] = {"id": [], "url_id": [], "site": [], "cluster_id": [],
                                   **{n: [] for n, _ in _DOC_FIELDS}}
@@ -226,7 +227,7 @@ def _doc_params(items: list[tuple[int, int, int, "_Prepared"]]) -> dict[str, lis
         cols["url_id"].append(url_id)
         cols["site"].append(p.write.site)
         cols["cluster_id"].append(cluster_id)
-        for (name, _), value in zip(_DOC_FIELDS, values):
+        for (name, _), value in zip(_DOC_FIELDS, values, strict=False):
             cols[name].append(value)
     return cols
 
@@ -300,7 +301,7 @@ def _write_once(conn: psycopg.Connection, prepared: list[_Prepared], stats: Stat
                     version_only.append((w.doc.parser_version, doc_id))
             else:
                 to_update.append(u)
-        for u, doc_id in zip(to_insert, new_ids):
+        for u, doc_id in zip(to_insert, new_ids, strict=False):
             outcome[u] = WriteResult("created", doc_id)
         for u in to_update:
             outcome[u] = WriteResult("updated", existing[u][0])

@@ -16,7 +16,7 @@ last seen event can never skip one.
 
 Transaction ids and xmin are cluster-wide: any transaction open anywhere on the server
 (another database included) holds the feed back until it ends. Keep transactions
-short (`workers.process` parses outside any transaction for this reason); a stuck
+short (`workers.stages.process` parses outside any transaction for this reason); a stuck
 `idle in transaction` session shows up as a feed that stops advancing, never as a
 lost event. The alternative we rejected, a commit-ordered counter (a row lock or
 advisory lock taken just before commit), serialises every document write.

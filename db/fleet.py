@@ -14,23 +14,24 @@ are all about PostgreSQL being the source of truth while Redis only carries ids:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 if TYPE_CHECKING:
-    from db.frontier import Claim
+    from govingest.db.frontier import Claim
 
 
-def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> "Claim | None":
+def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> Claim | None:
     """The claim a fetch message stands for, when `owner` still holds an unexpired lease on it.
 
     None means the message is stale (fetched already, or its lease was reaped and the
     URL handed out again): the task must do nothing.
     """
-    from db.frontier import Claim
+    from govingest.db.frontier import Claim
 
     row = conn.execute(
         """SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash,
@@ -138,7 +139,7 @@ def fail_page(conn: psycopg.Connection, page_id: int, *, kind: str, message: str
 
     The raw page stays for `govingest reparse`.
     """
-    from db.urls import record_parse_failure
+    from govingest.db.urls import record_parse_failure
 
     with conn.transaction():
         row = conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s RETURNING url_id",

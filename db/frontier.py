@@ -14,9 +14,10 @@ with backoff); `gone` ones (404, robots Disallow, out of scope) never do.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Literal
 
 import psycopg
 
@@ -95,7 +96,7 @@ def add_urls(
     The unique key on `urls.url` deduplicates: a URL already known keeps its state,
     schedule and depth. `max_urls` caps the site's frontier size (its max_pages).
     """
-    from db.urls import host_of  # canonical URLs carry no default port: netloc is host[:port]
+    from govingest.db.urls import host_of  # canonical URLs carry no default port: netloc is host[:port]
 
     rows = list(dict(urls).items())  # unique, in discovery order
     if not rows:

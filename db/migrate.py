@@ -22,7 +22,7 @@ from importlib import resources
 
 import psycopg
 
-MIGRATIONS_PACKAGE = "db.migrations"
+MIGRATIONS_PACKAGE = "govingest.db.migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Arbitrary constant: pg_advisory_lock key reserved for schema migrations.
 _LOCK_KEY = 0x60F1_4E57

@@ -21,8 +21,6 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-import psycopg
-
 THRESHOLD = 0.8
 # Advisory lock space for band buckets. Bounded so a big batch takes at most this
 # many locks (the shared lock table is finite); collisions only serialise writers.
@@ -57,7 +55,7 @@ def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     """Estimated Jaccard similarity of two MinHashes (datasketch's MinHash.jaccard)."""
     if not a or len(a) != len(b):
         return 0.0
-    return sum(1 for x, y in zip(a, b) if x == y) / len(a)
+    return sum(1 for x, y in zip(a, b, strict=False) if x == y) / len(a)
 
 
 def lock_keys(bands: Sequence[tuple[int, int]]) -> list[int]:

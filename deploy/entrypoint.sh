@@ -5,7 +5,7 @@
 # and the same pinned dependencies, or a fetch worker and a process worker disagree about
 # the schema. Extra arguments are passed to the role's command, so
 #   docker run IMAGE fetch-worker --concurrency 16
-# runs `celery -A workers.app worker --queues fetch ... --concurrency 16`.
+# runs `celery -A govingest.workers.fleet.app worker --queues fetch ... --concurrency 16`.
 # Configuration comes from the environment (see docs/operations.md); this script reads
 # none of it, so `govingest config` shows exactly what the roles will use.
 set -eu
@@ -36,7 +36,7 @@ healthcheck() {
     case "$role" in
         fetch-worker|process-worker)
             # A worker is healthy when it answers a broker ping addressed to it by name.
-            exec celery -A workers.app inspect ping --timeout 5 \
+            exec celery -A govingest.workers.fleet.app inspect ping --timeout 5 \
                 --destination "${role%-worker}@$(uname -n)" >/dev/null ;;
         flower)
             exec python -c 'import sys, urllib.request
@@ -47,8 +47,8 @@ except Exception as exc:
         dispatcher)
             # The dispatcher is healthy while it can reach PostgreSQL, where all its state is.
             exec python -c 'import sys
-from db.connect import connect
-from workers.settings import Settings
+from govingest.db.connect import connect
+from govingest.workers.settings import Settings
 try:
     with connect(Settings.from_env().database_url or "", connect_timeout=5) as conn:
         conn.execute("SELECT 1")
@@ -71,9 +71,9 @@ esac
 case "$role" in
     migrate)        set -- govingest migrate "$@" ;;
     dispatcher)     set -- govingest dispatch "$@" ;;
-    fetch-worker)   set -- celery -A workers.app worker --queues fetch --pool threads --concurrency "$(govingest config --get GOVINGEST_FETCH_CONCURRENCY)" --hostname fetch@%h --without-gossip --without-mingle --without-heartbeat "$@" ;;
-    process-worker) set -- celery -A workers.app worker --queues process --pool prefork --concurrency 1 --hostname process@%h --without-gossip --without-mingle --without-heartbeat "$@" ;;
-    flower)         set -- celery -A workers.app flower --address=0.0.0.0 --port=5555 "$@" ;;
+    fetch-worker)   set -- celery -A govingest.workers.fleet.app worker --queues fetch --pool threads --concurrency "$(govingest config --get GOVINGEST_FETCH_CONCURRENCY)" --hostname fetch@%h --without-gossip --without-mingle --without-heartbeat "$@" ;;
+    process-worker) set -- celery -A govingest.workers.fleet.app worker --queues process --pool prefork --concurrency 1 --hostname process@%h --without-gossip --without-mingle --without-heartbeat "$@" ;;
+    flower)         set -- celery -A govingest.workers.fleet.app flower --address=0.0.0.0 --port=5555 "$@" ;;
     crawl)          set -- govingest crawl "$@" ;;
     govingest)      set -- govingest "$@" ;;
     *)

@@ -28,11 +28,12 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -48,14 +49,14 @@ class Cursor:
     seq: int = 0
 
     @classmethod
-    def load(cls, path: Path) -> "Cursor":
+    def load(cls, path: Path) -> Cursor:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as exc:
             raise SystemExit(f"consumer: cannot read the cursor file {path} ({exc}); "
-                             "fix or delete it (deleting replays the feed from the start)")
+                             "fix or delete it (deleting replays the feed from the start)") from exc
         return cls(int(data["xid"]), int(data["seq"]))
 
     def save(self, path: Path) -> None:

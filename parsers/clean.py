@@ -6,9 +6,9 @@ text, and `removed` shows the lines exactly as the page had them, for auditing.
 """
 from __future__ import annotations
 
-from parsers.boilerplate_rules import RULES, Rule
-from parsers.model import Cleaned
-from parsers.normalize import to_simplified
+from govingest.parsers.boilerplate_rules import RULES, Rule
+from govingest.parsers.model import Cleaned
+from govingest.parsers.normalize import to_simplified
 
 # FF01–FF5E are fullwidth ASCII; U+3000 and NBSP are spaces a page uses for layout.
 _KEY_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
@@ -84,7 +84,7 @@ def clean(paragraphs: list[str]) -> Cleaned:
     drop_block = _block_candidates_in_chrome(verdict)
     out: list[str] = []
     removed: list[str] = []
-    for i, (line, v) in enumerate(zip(kept_text, verdict)):
+    for i, (line, v) in enumerate(zip(kept_text, verdict, strict=False)):
         removed.extend(cut_parts[i])
         if isinstance(v, Rule):
             removed.append(line)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from parsers.model import Decoded, ParseError
+from govingest.parsers.model import Decoded, ParseError
 
 # Labels whose tables GB18030 contains: decoding with them loses characters that
 # real pages use (e.g. 镕, 䶮), so they are read as GB18030.

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import trafilatura
 from lxml import etree
 from lxml import html as lhtml
 from lxml.html import HtmlElement
 
-from parsers.model import Decoded, Extracted
+from govingest.parsers.model import Decoded, Extracted
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class _Prefilter:
                 or not self.class_tokens.isdisjoint(classes.split()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prefilter(containers: tuple[Container, ...]) -> _Prefilter:
     return _Prefilter(
         ids=frozenset(i for c in containers for i in c.ids),
@@ -193,10 +193,7 @@ def _is_chrome(el: HtmlElement) -> bool:
         return False
     if "hidden" in classes.split() or _CHROME_ATTR.search(attrs):  # Bootstrap's display:none
         return True
-    for piece in _SPLIT_PIECES.split(attrs):
-        if piece in _CHROME_PIECES or piece.startswith(_CHROME_PREFIXES):
-            return True
-    return False
+    return any(piece in _CHROME_PIECES or piece.startswith(_CHROME_PREFIXES) for piece in _SPLIT_PIECES.split(attrs))
 
 
 def _small_or_links(el: HtmlElement) -> bool:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from parsers.model import Fact, OutlineNode, Qualifier
-from parsers.numbers import ARABIC_PATTERN, CHINESE_PATTERN, MULTIPLIERS, as_json_number, parse_number
-from parsers.outline import section_of
+from govingest.parsers.model import Fact, OutlineNode, Qualifier
+from govingest.parsers.numbers import ARABIC_PATTERN, CHINESE_PATTERN, MULTIPLIERS, as_json_number, parse_number
+from govingest.parsers.outline import section_of
 
 # Longest first, so 人次 wins over 人 and 平方公里 over 公里.
 UNITS: tuple[str, ...] = tuple(sorted((
@@ -63,7 +63,7 @@ _BARE_VERBS = frozenset((
     "督促", "邀请", "接待", "培育", "引进", "新增", "累计", "共", "有", "为", "达",
     "全市", "全区", "全县", "全省", "全国", "各级", "各地", "其中", "以及", "和", "及",
 ))
-_TRAILING_VERBS = tuple(v for v in _BARE_VERBS if len(v) >= 2) + ("安排", "进行", "抽调", "实施", "提供")
+_TRAILING_VERBS = (*tuple(v for v in _BARE_VERBS if len(v) >= 2), "安排", "进行", "抽调", "实施", "提供")
 # Endings that make the number modify what follows: 单位的13万路视频信号, 台风等6次灾害过程, 政府和2个园区.
 _MODIFIER_ENDINGS = ("的", "等", "和", "及", "与", "或")
 _SHORT_BEFORE = 2  # 加强2座尾矿库: a one- or two-character verb before, the counted thing after

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from parsers.model import Flags
-from parsers.normalize import to_simplified
+from govingest.parsers.model import Flags
+from govingest.parsers.normalize import to_simplified
 
 _HIDDEN = re.compile(r"此处隐藏\s*[:：]?\s*(\d+)\s*字")
 _TRUNCATED = re.compile(r"此处隐藏|下载后查看|余下全文|剩余\s*\d+\s*字|(?:下载|登录)后(?:阅读|查看)全文")

@@ -15,8 +15,8 @@ import re
 
 from lxml.html import HtmlElement
 
-from parsers.extract import parse_html
-from parsers.model import Decoded, Extracted, Metadata
+from govingest.parsers.extract import parse_html
+from govingest.parsers.model import Decoded, Extracted, Metadata
 
 _TAGS = re.compile(r"<[^>]*>")
 _WS = re.compile(r"\s+")

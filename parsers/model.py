@@ -28,7 +28,7 @@ class ParseError(Exception):
         self.reason = reason
 
     @classmethod
-    def from_crash(cls, exc: Exception) -> "ParseError":
+    def from_crash(cls, exc: Exception) -> ParseError:
         """A parser bug met on one input, as that input's one-line reason: callers record
         it and go on to the next input instead of stopping."""
         return cls(f"parser error {type(exc).__name__}: {exc} "
@@ -74,7 +74,7 @@ class Cleaned:
 class OutlineNode:
     marker: str | None
     heading: str | None
-    children: list["OutlineNode"] = field(default_factory=list)
+    children: list[OutlineNode] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     # paragraph index range [start, end) in the text this section covers (internal)
     start: int = 0

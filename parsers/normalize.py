@@ -31,7 +31,7 @@ from typing import Literal
 
 from opencc import OpenCC
 
-from parsers.model import Script
+from govingest.parsers.model import Script
 
 # Traditional pages are written in Traditional throughout; a Simplified page may hold
 # a couple of characters that are also Traditional-only in OpenCC's table (乾隆, 於).
@@ -94,7 +94,7 @@ def traditional_chars() -> frozenset[str]:
     converted = _t2s().convert("\n".join(chars)).split("\n")
     if len(converted) != len(chars):  # a converter that merged lines: compare one by one
         converted = [_t2s().convert(c) for c in chars]
-    return frozenset(c for c, s in zip(chars, converted) if c != s)
+    return frozenset(c for c, s in zip(chars, converted, strict=False) if c != s)
 
 
 @lru_cache(maxsize=1)

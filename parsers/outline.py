@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.model import OutlineNode
-from parsers.numbers import parse_chinese
+from govingest.parsers.model import OutlineNode
+from govingest.parsers.numbers import parse_chinese
 
 _CN = "一二三四五六七八九十百"
 # (rank, regex) — rank 1 is the top level. Parens may be ASCII or fullwidth.

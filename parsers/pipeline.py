@@ -7,18 +7,18 @@ and counted in `stats`.
 """
 from __future__ import annotations
 
-from parsers.clean import clean
-from parsers.decode import decode
-from parsers.extract import extract, parse_html
-from parsers.facts import extract_facts
-from parsers.flags import detect_flags
-from parsers.metadata import extract_metadata
-from parsers.model import Metadata, ParsedDocument, ParseError
-from parsers.normalize import detect_script, normalize_paragraphs
-from parsers.outline import parse_outline
-from parsers.signature import sign
-from parsers.stats import Stats
-from parsers.text_metadata import title_from_text
+from govingest.parsers.clean import clean
+from govingest.parsers.decode import decode
+from govingest.parsers.extract import extract, parse_html
+from govingest.parsers.facts import extract_facts
+from govingest.parsers.flags import detect_flags
+from govingest.parsers.metadata import extract_metadata
+from govingest.parsers.model import Metadata, ParsedDocument, ParseError
+from govingest.parsers.normalize import detect_script, normalize_paragraphs
+from govingest.parsers.outline import parse_outline
+from govingest.parsers.signature import sign
+from govingest.parsers.stats import Stats
+from govingest.parsers.text_metadata import title_from_text
 
 
 def parse(

@@ -16,7 +16,7 @@ import hashlib
 import numpy as np
 from datasketch import MinHash
 
-from parsers.model import Signature
+from govingest.parsers.model import Signature
 
 NUM_PERM = 128
 SHINGLE = 5

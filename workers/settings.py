@@ -7,8 +7,8 @@ cannot drift from the code. Add a setting here, never read `os.environ` elsewher
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Settings:
         self.__dict__.update(values)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for s in SETTINGS:

@@ -15,7 +15,7 @@ if [ ! -f "$VENV/.installed" ]; then
   touch "$VENV/.installed"
 fi
 PYTHONPATH=. "$VENV/bin/python" -c "
-from parsers.normalize import opencc_binding
+from govingest.parsers.normalize import opencc_binding
 assert opencc_binding() == 'reimplementation', 'expected opencc-python-reimplemented in $VENV, found ' + opencc_binding()
 "
 PYTHONPATH=. "$VENV/bin/python" -m pytest -q -p no:cacheprovider -o addopts= tests/parsers/test_normalize.py

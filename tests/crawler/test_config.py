@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import ConfigError, load_sites, parse_site
+from govingest.crawler.config import ConfigError, load_sites, parse_site
 
 GOOD = r"""
 [[site]]

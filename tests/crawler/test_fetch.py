@@ -1,15 +1,15 @@
-"""crawler.fetch against a tiny real HTTP server: caps, bombs, redirects, timeouts, 304."""
+"""govingest.crawler.fetch against a tiny real HTTP server: caps, bombs, redirects, timeouts, 304."""
 from __future__ import annotations
 
 import gzip
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 
-from crawler.fetch import _blocked_literal, fetch, make_client, parse_retry_after
+from govingest.crawler.fetch import _blocked_literal, fetch, make_client, parse_retry_after
 
 PAGE = "<html><body><p>通知公告</p></body></html>".encode()
 ETAG = '"v1"'
@@ -33,7 +33,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def do_GET(self) -> None:  # noqa: C901 - a route table
+    def do_GET(self) -> None:
         p = self.path
         html = {"Content-Type": "text/html; charset=utf-8"}
         if p == "/ok":

@@ -1,15 +1,15 @@
-"""db.frontier on a real PostgreSQL: dedup, depth, per-host budgets, leases, outcomes."""
+"""govingest.db.frontier on a real PostgreSQL: dedup, depth, per-host budgets, leases, outcomes."""
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from db import frontier
-from db.frontier import Outcome
-from db.migrate import migrate
+from govingest.db import frontier
+from govingest.db.frontier import Outcome
+from govingest.db.migrate import migrate
 
 
 @pytest.fixture

@@ -1,19 +1,19 @@
-"""workers.stages.fetch_url end to end on one URL: real HTTP server, real PostgreSQL."""
+"""govingest.workers.stages.fetch.fetch_url end to end on one URL: real HTTP server, real PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import psycopg
 import pytest
 
-from crawler.config import parse_site
-from crawler.fetch import make_client
-from db import frontier
-from db.migrate import migrate
-from workers.runner import seed_sites
-from workers.stages import MAX_RETRIES, fetch_url
+from govingest.crawler.config import parse_site
+from govingest.crawler.fetch import make_client
+from govingest.db import frontier
+from govingest.db.migrate import migrate
+from govingest.workers.local.runner import seed_sites
+from govingest.workers.stages.fetch import MAX_RETRIES, fetch_url
 
 LIST = b"""<html><body><a href="/a/t20240101_1.htm">one</a><a href="/admin/t20240101_2.htm">secret</a>
 <a href="/files/x.pdf">pdf</a><a href="http://elsewhere.example/t20240101_3.htm">off-site</a>
@@ -159,7 +159,7 @@ def test_retries_with_retry_after_then_backoff_then_give_up(env, base: str) -> N
                         (flaky,)).fetchone()[0]
     conn.commit()
     assert 2.0 < float(wait) <= 3.5  # Retry-After honoured as next_fetch_at, nobody slept
-    for attempt in range(2, MAX_RETRIES + 2):
+    for _attempt in range(2, MAX_RETRIES + 2):
         out = fetch_url(conn, claim_one(conn, flaky), site, client, owner="me")
     state, status, kind, message, *_ , fails, _, _ = row(conn, flaky)
     assert (state, status, kind, fails) == ("failed", 500, "server_error", MAX_RETRIES + 1)
@@ -207,7 +207,7 @@ def test_unreadable_robots_means_nothing_fetched(env, base: str) -> None:
     REQUESTS.clear()
     STATE["robots_down"] = True
     try:
-        out = fetch_url(conn, claim_one(conn, start), site, client, owner="me")
+        fetch_url(conn, claim_one(conn, start), site, client, owner="me")
     finally:
         STATE["robots_down"] = False
     assert REQUESTS == ["/robots.txt"]  # the page itself is not asked for (RFC 9309: assume disallow)

@@ -5,12 +5,12 @@ import random
 
 import pytest
 
-from crawler.config import parse_site
-from crawler.links import discover_links, trs_pager_urls
-from crawler.politeness import backoff_seconds, budget
-from crawler.robots import RobotsRules, rules_from_response
-from crawler.ssrf import BlockedAddress, check_url
-from crawler.urls import canonicalize, classify, host_key, in_scope
+from govingest.crawler.config import parse_site
+from govingest.crawler.links import discover_links, trs_pager_urls
+from govingest.crawler.politeness import backoff_seconds, budget
+from govingest.crawler.robots import RobotsRules, rules_from_response
+from govingest.crawler.ssrf import BlockedAddress, check_url
+from govingest.crawler.urls import canonicalize, classify, host_key, in_scope
 
 SITE = parse_site({"name": "xm", "start_urls": ["http://www.xm.gov.cn/zwgk/index.html"],
                    "allowed_hosts": ["www.xm.gov.cn", "127.0.0.1:8000"],
@@ -98,8 +98,8 @@ def test_ssrf_guard_allows_public_literal() -> None:
 
 def test_links_of_a_page_with_an_xml_encoding_prolog_are_found() -> None:
     """lxml refuses a str that declares its encoding; such XHTML pages still have links."""
-    from crawler.links import discover_links
+    from govingest.crawler.links import discover_links
 
     body = ('<?xml version="1.0" encoding="utf-8"?>\n<html><body>'
-            '<a href="/a/1.html">通知</a></body></html>').encode("utf-8")
+            '<a href="/a/1.html">通知</a></body></html>').encode()
     assert discover_links(body, "http://x.gov.cn/list/") == ["http://x.gov.cn/a/1.html"]

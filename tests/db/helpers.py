@@ -6,8 +6,8 @@ import hashlib
 import psycopg
 from datasketch import MinHash
 
-from db.urls import ensure_site, ensure_url
-from parsers.model import Fact, Flags, OutlineNode, ParsedDocument, Signature
+from govingest.db.urls import ensure_site, ensure_url
+from govingest.parsers.model import Fact, Flags, OutlineNode, ParsedDocument, Signature
 
 
 def minhash_of(text: str, num_perm: int = 128) -> list[int]:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from db.documents import DocumentWrite, write_document, write_documents
-from parsers.model import Fact
+from govingest.db.documents import DocumentWrite, write_document, write_documents
+from govingest.parsers.model import Fact
 from tests.db.helpers import add_url, count, make_doc
 
 TEXT = "一、总体情况\n全市检查企业29136家，约1.84万人次参与。\n二、下一步\n继续加强监管。"
@@ -91,13 +91,13 @@ def test_failure_mid_transaction_leaves_nothing_partial(conn: psycopg.Connection
 def test_batch_write_matches_single_writes(conn: psycopg.Connection) -> None:
     ids = [add_url(conn, f"https://www.gov.cn/a/{i}.html") for i in range(5)]
     docs = [make_doc(f"{TEXT}\n第{i}篇。", facts=i) for i in range(5)]
-    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
     assert [r.kind for r in res] == ["created"] * 5
     assert count(conn, "SELECT count(*) FROM facts") == sum(range(5))
-    again = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    again = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
     assert [r.kind for r in again] == ["unchanged"] * 5
     docs[2] = make_doc("完全不同的内容。", facts=1)
-    mixed = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    mixed = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
     assert [r.kind for r in mixed] == ["unchanged", "unchanged", "updated", "unchanged", "unchanged"]
     assert count(conn, "SELECT count(*) FROM doc_events") == 6
 
@@ -119,7 +119,7 @@ def test_near_duplicates_share_a_cluster(conn: psycopg.Connection) -> None:
 def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Connection) -> None:
     """Gov notices are reposted by many sites: the 30th repost must not fetch and verify all
     29 earlier ones, only one representative of their cluster."""
-    from db import neardup
+    from govingest.db import neardup
 
     base = "关于开展全市安全生产大检查的通知。" * 3 + "各区县人民政府，市政府各部门：为切实做好安全生产工作，现将有关事项通知如下。" * 4
     doc = make_doc(base, with_minhash=True)
@@ -199,7 +199,7 @@ def test_near_duplicates_in_one_batch_form_one_cluster(conn: psycopg.Connection)
     docs = [make_doc(base, with_minhash=True), make_doc(base + "附件：责任人名单。", with_minhash=True),
             make_doc("全县完成造林面积一万二千亩，森林覆盖率达到百分之六十三，生态环境持续改善。" * 4,
                      with_minhash=True)]
-    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs)])
+    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
     clusters = dict(conn.execute("SELECT id, cluster_id FROM documents").fetchall())
     assert clusters[res[0].document_id] == clusters[res[1].document_id] == res[0].document_id
     assert clusters[res[2].document_id] == res[2].document_id
@@ -222,7 +222,7 @@ def test_worker_killed_mid_write_leaves_nothing(migrated_database_url: str) -> N
         url_id = add_url(c, "https://www.gov.cn/killed.html")
     child = f"""
 import os, psycopg
-from db.documents import write_document
+from govingest.db.documents import write_document
 from tests.db.helpers import make_doc
 conn = psycopg.connect({migrated_database_url!r})
 conn.execute("SELECT 1")  # open a transaction: the write below becomes a savepoint in it

@@ -7,18 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import SEEDS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "govingest", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
 
 
-def test_commands_work_against_the_embedded_server(tmp_path: Path, shared_dir: Path) -> None:
+def test_commands_work_against_the_embedded_server(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["GOVINGEST_DATA_DIR"] = str(tmp_path / "data")
-    seed = sorted((shared_dir / "seeds").glob("*.txt"))[0]
+    seed = sorted((SEEDS).glob("*.txt"))[0]
 
     first = _run(["migrate"], env)
     assert first.returncode == 0, first.stderr

@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from db.documents import write_document
-from db.feed import Event, UnknownCursor, latest_seq, read_events
+from govingest.db.documents import write_document
+from govingest.db.feed import Event, UnknownCursor, latest_seq, read_events
 from tests.db.helpers import add_url, make_doc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,12 +105,11 @@ def test_view_applies_the_same_stable_prefix(migrated_database_url: str) -> None
 
 
 def test_unknown_cursor_is_a_clear_error(migrated_database_url: str) -> None:
-    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
-        with pytest.raises(UnknownCursor, match="--after 0"):
-            read_events(conn, after=42)
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn, pytest.raises(UnknownCursor, match="--after 0"):
+        read_events(conn, after=42)
 
 
-def _lines(proc: subprocess.Popen[str]) -> "queue.Queue[str]":
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
     """stdout lines of `proc` on a queue, so a test can wait with a timeout."""
     q: queue.Queue[str] = queue.Queue()
 
@@ -128,7 +127,7 @@ def test_tail_follow_prints_new_events_as_json_lines(migrated_database_url: str)
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         u1 = add_url(conn, "https://www.gov.cn/f/1.html")
         first = write_document(conn, url_id=u1, site="t", page_id=None, doc=make_doc("第一篇"))
-        proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "tail", "--follow", "--limit", "2"],
+        proc = subprocess.Popen([sys.executable, "-m", "govingest", "tail", "--follow", "--limit", "2"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             lines = _lines(proc)
@@ -145,7 +144,7 @@ def test_tail_follow_prints_new_events_as_json_lines(migrated_database_url: str)
             proc.kill()
             proc.wait()
     # resuming after the first event prints only the second
-    out = subprocess.run([sys.executable, "-m", "workers.cli", "tail", "--after", str(line1["seq"])],
+    out = subprocess.run([sys.executable, "-m", "govingest", "tail", "--after", str(line1["seq"])],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert [json.loads(x)["kind"] for x in out.stdout.splitlines()] == ["updated"]

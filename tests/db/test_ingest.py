@@ -6,23 +6,24 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from db.pages import load_page
-from workers.cli import main
+from govingest.db.pages import load_page
+from govingest.workers.cli import main
+from tests.conftest import REAL, SEEDS
 from tests.db.helpers import count
 
 
-def _files(shared_dir: Path) -> list[Path]:
-    return sorted(p for d in (shared_dir / "seeds", shared_dir / "fixtures" / "real" / "html")
+def _files() -> list[Path]:
+    return sorted(p for d in (SEEDS, REAL / "html")
                   for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def test_ingest_shared_pages_once_then_nothing(shared_dir: Path, migrated_database_url: str,
+def test_ingest_shared_pages_once_then_nothing(migrated_database_url: str,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_database_url)
-    files = _files(shared_dir)
+    files = _files()
     assert len(files) >= 20
-    dirs = [str(shared_dir / "seeds"), str(shared_dir / "fixtures" / "real" / "html")]
+    dirs = [str(SEEDS), str(REAL / "html")]
     assert main(["ingest", *dirs, "--site", "archive"]) == 0, capsys.readouterr().err
     assert f"created {len(files)}" in capsys.readouterr().out
     with psycopg.connect(migrated_database_url) as conn:

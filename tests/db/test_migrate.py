@@ -5,8 +5,8 @@ import threading
 import psycopg
 import pytest
 
-from db.migrate import MigrationError, applied_versions, available_migrations, migrate, pending
-from workers.cli import main
+from govingest.db.migrate import MigrationError, applied_versions, available_migrations, migrate, pending
+from govingest.workers.cli import main
 
 
 def test_migrate_applies_all_then_is_a_noop(fresh_database_url: str) -> None:
@@ -54,14 +54,14 @@ def test_refuses_a_database_newer_than_the_code(fresh_database_url: str) -> None
 
 
 def test_failed_migration_leaves_nothing(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from db import migrate as migrate_mod
+    from govingest.db import migrate as migrate_mod
 
     real = migrate_mod.available_migrations()
     broken = migrate_mod.Migration(real[-1].version + 1, "broken",
                                    "CREATE TABLE half_done (x int); SELECT 1/0;")
     monkeypatch.setattr(migrate_mod, "available_migrations", lambda: [*real, broken])
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
-        with pytest.raises(MigrationError, match="broken.sql failed and was rolled back"):
+        with pytest.raises(MigrationError, match=r"broken\.sql failed and was rolled back"):
             migrate(conn)
         assert conn.execute("SELECT to_regclass('half_done')").fetchone() == (None,)
         assert broken.version not in applied_versions(conn)

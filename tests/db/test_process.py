@@ -6,12 +6,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-import parsers.pipeline
-from db.connect import make_pool
-from db.pages import load_page, store_page
-from parsers.stats import Stats
+from govingest.db.connect import make_pool
+from govingest.db.pages import load_page, store_page
+from govingest.parsers import pipeline
+from govingest.parsers.stats import Stats
+from govingest.workers.stages.process import process_page, process_pages
 from tests.db.helpers import add_url, count
-from workers.process import process_page, process_pages
 
 HTML = """<html><head><meta charset="gbk"><title>关于开展安全检查的通知_某市人民政府</title></head>
 <body><div class="nav">首页 | 政务公开</div><div id="zoom"><p>各区县：</p>
@@ -68,7 +68,7 @@ def test_bad_pages_fail_with_a_reason_and_never_raise(conn: psycopg.Connection,
     def crash(body: bytes, **kw: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(parsers.pipeline, "parse", crash)
+    monkeypatch.setattr(pipeline, "parse", crash)
     crashed = _page(conn, "https://www.gov.cn/deep.html", HTML.encode("gbk"))
     res = process_page(conn, crashed)
     assert res.kind == "failed" and res.error is not None and "RecursionError" in res.error

@@ -6,7 +6,7 @@ import time
 import psycopg
 import pytest
 
-from db.documents import write_document
+from govingest.db.documents import write_document
 from tests.db.helpers import add_url, make_doc
 
 VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls"]

@@ -1,13 +1,12 @@
 """`govingest reparse`: rewrites only documents whose parse output changed."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
 
-import parsers.pipeline
-from workers.cli import main
+from govingest.parsers import pipeline
+from govingest.workers.cli import main
+from tests.conftest import REAL, SEEDS
 from tests.db.helpers import count
 
 
@@ -16,11 +15,11 @@ def _snapshot(conn: psycopg.Connection) -> list[tuple[object, ...]]:
 
 
 def test_reparse_unchanged_parser_writes_nothing_then_changed_output_updates(
-        shared_dir: Path, migrated_database_url: str, monkeypatch: pytest.MonkeyPatch,
+        migrated_database_url: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_database_url)
-    seeds = sorted(str(p) for p in (shared_dir / "seeds").iterdir() if p.suffix == ".txt")
-    html = sorted(str(p) for p in (shared_dir / "fixtures" / "real" / "html").iterdir())[:3]
+    seeds = sorted(str(p) for p in (SEEDS).iterdir() if p.suffix == ".txt")
+    html = sorted(str(p) for p in (REAL / "html").iterdir())[:3]
     assert main(["ingest", *seeds, "--site", "seeds"]) == 0
     assert main(["ingest", *html, "--site", "real"]) == 0
     capsys.readouterr()
@@ -38,7 +37,7 @@ def test_reparse_unchanged_parser_writes_nothing_then_changed_output_updates(
         assert conn.execute("SELECT xmin::text, document_id, ord FROM sections ORDER BY 2, 3").fetchall() == sections
 
     # A parser whose output differs for one site only: just those documents change.
-    real_parse = parsers.pipeline.parse
+    real_parse = pipeline.parse
 
     def changed_parse(body: bytes, **kw: object):  # type: ignore[no-untyped-def]
         doc = real_parse(body, **kw)  # type: ignore[arg-type]
@@ -46,7 +45,7 @@ def test_reparse_unchanged_parser_writes_nothing_then_changed_output_updates(
             doc.title = (doc.title or "") + "（新版）"
         return doc
 
-    monkeypatch.setattr(parsers.pipeline, "parse", changed_parse)
+    monkeypatch.setattr(pipeline, "parse", changed_parse)
     assert main(["reparse", "--site", "seeds", "--since", "2000-01-01"]) == 0
     assert f"updated {len(seeds)}" in capsys.readouterr().out
     with psycopg.connect(migrated_database_url) as conn:
@@ -63,13 +62,13 @@ def test_reparse_rejects_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert "not a date; use YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_list_pages_are_stored_finished_and_never_reparsed(migrated_database_url: str, shared_dir: Path) -> None:
+def test_list_pages_are_stored_finished_and_never_reparsed(migrated_database_url: str) -> None:
     """A list page is kept for link discovery: neither the unprocessed-page sweep nor
     reparse may turn it into a document."""
-    from db import fleet, frontier
-    from db.pages import latest_page_ids, store_page
+    from govingest.db import fleet, frontier
+    from govingest.db.pages import latest_page_ids, store_page
 
-    body = (shared_dir / "fixtures/real/html/mhxqwer-wjmoe.gov.cn__index.html").read_bytes()
+    body = (REAL / "html" / "mhxqwer-wjmoe.gov.cn__index.html").read_bytes()
     with psycopg.connect(migrated_database_url) as conn:
         frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
         frontier.add_urls(conn, "t", [("http://t.example/list/index.html", "list"),

@@ -13,11 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from workers.commands.config import (
-    BEGIN_MARKER, END_MARKER, problems, render_env_example, render_markdown, replace_section,
+from govingest.workers.cli.commands.config import (
+    BEGIN_MARKER,
+    END_MARKER,
+    problems,
+    render_env_example,
+    render_markdown,
+    replace_section,
 )
-from workers.settings import SETTINGS, Setting
+from govingest.workers.settings import SETTINGS, Setting
+from tests.conftest import ROOT
 
 OPERATIONS = ROOT / "docs" / "operations.md"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
@@ -71,7 +76,7 @@ def test_duplicate_env_is_reported() -> None:
 
 
 def test_cli_check_exit_code_and_update_rewrites_only_the_section(tmp_path: Path) -> None:
-    cli = [sys.executable, "-m", "workers.cli", "config"]
+    cli = [sys.executable, "-m", "govingest", "config"]
     assert subprocess.run([*cli, "--check"], cwd=ROOT, capture_output=True).returncode == 0
     doc = tmp_path / "ops.md"
     doc.write_text(f"# Ops\n\nintro\n\n{BEGIN_MARKER}\nold table\n{END_MARKER}\n\n## After\n", encoding="utf-8")
@@ -87,7 +92,7 @@ def test_cli_check_exit_code_and_update_rewrites_only_the_section(tmp_path: Path
 
 def test_markdown_cells_escape_pipes() -> None:
     table = render_markdown([Setting("x", "GOVINGEST_X", "a|b", "Either a | b, nothing else.")])
-    row = [line for line in table.splitlines() if "GOVINGEST_X" in line][0]
+    row = next(line for line in table.splitlines() if "GOVINGEST_X" in line)
     assert row.count(" | ") == 2 and "a \\| b" in row
     with pytest.raises(ValueError):
         replace_section("no markers", table)

@@ -17,8 +17,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
@@ -39,7 +39,7 @@ def _ingest(database_url: str, *files: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded(pg_server_url: str, shared_dir: Path) -> Iterator[tuple[str, str]]:
+def seeded(pg_server_url: str) -> Iterator[tuple[str, str]]:
     """(admin URL, reader URL) of a database holding the ingested seeds."""
     name = f"govingest_test_consumers_{uuid.uuid4().hex[:10]}"
     reader = f"govingest_test_reader_{uuid.uuid4().hex[:10]}"

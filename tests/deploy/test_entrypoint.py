@@ -35,7 +35,7 @@ def _run(args: list[str], tmp_path: Path, timeout: float = 120, **env: str) -> s
 def test_role_table_is_parsed_and_matches_the_usage_text(tmp_path: Path) -> None:
     roles = role_table()
     assert {"migrate", "dispatcher", "fetch-worker", "process-worker", "flower"} <= set(roles)
-    assert roles["fetch-worker"][:4] == ["celery", "-A", "workers.app", "worker"]
+    assert roles["fetch-worker"][:4] == ["celery", "-A", "govingest.workers.fleet.app", "worker"]
     usage = _run(["help"], tmp_path)
     assert usage.returncode == 0
     listed = set(re.findall(r"^  ([a-z][a-z-]*)\s{2,}", usage.stdout, flags=re.M))

@@ -10,24 +10,24 @@ import importlib.util
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
 
-from crawler.config import parse_sites
-from tests.conftest import GOLD, SHARED, _with_dbname
-from workers.fixture_site.server import FixtureSite, read_access_log
-from workers.fixture_site.sites import FaultSettings
-from workers.fixture_site.sites_toml import site_tables
-from workers.runner import CrawlResult, crawl
+from govingest.crawler.config import parse_sites
+from govingest.workers.fixture_site.server import FixtureSite, read_access_log
+from govingest.workers.fixture_site.sites import FaultSettings
+from govingest.workers.fixture_site.sites_toml import site_tables
+from govingest.workers.local.runner import CrawlResult, crawl
+from tests.conftest import EVAL, GOLD, _with_dbname
 
 RATE = 8.0  # requests/s per host asked of the crawler (robots Crawl-delay 0.1 allows 10)
 
 
 def load_score():
-    path = SHARED / "eval" / "score.py"
+    path = EVAL / "score.py"
     spec = importlib.util.spec_from_file_location("govingest_shared_score", path)
     if spec is None or spec.loader is None:
         pytest.fail(f"cannot import the scorer at {path}")
@@ -185,7 +185,7 @@ def test_second_run_conditional_gets_store_nothing(crawled: Crawled) -> None:
 
 def test_status_command_shows_counts_and_errors(crawled: Crawled, capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from workers.cli import main
+    from govingest.workers.cli import main
 
     monkeypatch.setenv("DATABASE_URL", crawled.url)
     assert main(["status", "--errors", "50"]) == 0
@@ -198,7 +198,7 @@ def test_status_command_shows_counts_and_errors(crawled: Crawled, capsys: pytest
 
 
 def test_crawl_command_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from workers.cli import main
+    from govingest.workers.cli import main
 
     assert main(["crawl", "--sites", str(tmp_path / "missing.toml")]) == 1
     err = capsys.readouterr().err

@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from workers.fixture_site.server import FixtureSite, read_access_log
-from workers.fixture_site.sites_toml import write_sites_toml
+from govingest.workers.fixture_site.server import FixtureSite, read_access_log
+from govingest.workers.fixture_site.sites_toml import write_sites_toml
 
-GOVINGEST = [sys.executable, "-m", "workers.cli"]
+GOVINGEST = [sys.executable, "-m", "govingest"]
 
 
 def counts(url: str) -> dict[str, int]:

@@ -6,10 +6,10 @@ import time
 
 import psycopg
 
-from crawler.config import parse_sites
-from workers.fixture_site.server import FixtureSite, read_access_log
-from workers.fixture_site.sites_toml import site_tables
-from workers.runner import crawl
+from govingest.crawler.config import parse_sites
+from govingest.workers.fixture_site.server import FixtureSite, read_access_log
+from govingest.workers.fixture_site.sites_toml import site_tables
+from govingest.workers.local.runner import crawl
 
 
 def test_lists_refetched_on_schedule_find_new_articles(fresh_database_url: str) -> None:

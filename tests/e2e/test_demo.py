@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_demo(env: dict[str, str]) -> tuple[str, float]:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "workers.cli", "demo"], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "govingest", "demo"], env=env, capture_output=True,
                           timeout=180, cwd=ROOT)
     took = time.monotonic() - start
     out = proc.stdout.decode()
@@ -31,7 +31,7 @@ def table(out: str) -> dict[str, dict[str, str]]:
     for line in lines[1:]:
         cells = re.split(r"\s{2,}", line.strip())
         if len(cells) >= len(header) - 1 and cells[0] in ("siming", "real", "gbk", "faults"):
-            rows[cells[0]] = dict(zip(header, cells))
+            rows[cells[0]] = dict(zip(header, cells, strict=False))
     return rows
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import html
+import importlib.util
 import itertools
 import json
 import re
@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import GOLD
-from workers.fixture_site import FaultSettings, FixtureSite, read_access_log
-from workers.fixture_site.content import REAL_DIR, SEEDS_DIR, generate_article
-from workers.fixture_site.faults import crc32_combine, gzip_bomb
+from govingest.workers.fixture_site import FaultSettings, FixtureSite, read_access_log
+from govingest.workers.fixture_site.content import REAL_DIR, SEEDS_DIR, generate_article
+from govingest.workers.fixture_site.faults import crc32_combine, gzip_bomb
+from tests.conftest import EVAL, GOLD, REAL, SEEDS
 
 CHROME = ["当前位置", "扫一扫在手机上查看当前页面", "i厦门微信", "闽政通APP", "最新公开", "网站标识码",
           "ICP备", "公网安备", "主办单位", 'name="ArticleTitle"', 'name="PubDate"', 'name="ContentSource"',
@@ -89,24 +89,24 @@ def test_seed_pages_wrap_every_seed_line_in_gov_chrome(fx, client):
             assert marker in page, f"{seed}: {marker} missing"
 
 
-def _score_module(shared_dir: Path):
-    spec = importlib.util.spec_from_file_location("govingest_shared_score_fx", shared_dir / "eval" / "score.py")
+def _score_module():
+    spec = importlib.util.spec_from_file_location("govingest_shared_score_fx", EVAL / "score.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_seed_pages_parse_as_well_as_the_seed_texts(fx, client, shared_dir):
+def test_seed_pages_parse_as_well_as_the_seed_texts(fx, client):
     """Wrapping a seed in site chrome must not cost a single gold check the bare text passes.
 
     The crawl acceptance test needs every seed page to parse to the gold; this pins the
     fixture's share of that: chrome, meta tags and the TRS body container add nothing
     the parser keeps and hide nothing it needs.
     """
-    from parsers.model import ParseError
-    from parsers.pipeline import parse
+    from govingest.parsers.model import ParseError
+    from govingest.parsers.pipeline import parse
 
-    score = _score_module(shared_dir)
+    score = _score_module()
     gold = json.loads(GOLD.read_text(encoding="utf-8"))
     for seed, url in fx.site("siming").seed_urls.items():
         r = client.get(url)
@@ -123,13 +123,13 @@ def test_seed_pages_parse_as_well_as_the_seed_texts(fx, client, shared_dir):
             assert parse(r.content, url=url).title == gold[seed]["title"]
 
 
-def test_real_pages_are_served_byte_for_byte_with_their_charset_headers(fx, client, shared_dir):
+def test_real_pages_are_served_byte_for_byte_with_their_charset_headers(fx, client):
     info = fx.site("real")
-    assert len(info.article_urls) == len(list((shared_dir / "fixtures/real/html").glob("*.html")))
+    assert len(info.article_urls) == len(list((REAL / "html").glob("*.html")))
     for url in info.article_urls:
         name = url.rsplit("/", 1)[1]
         r = client.get(url)
-        assert r.content == (shared_dir / "fixtures/real/html" / name).read_bytes()
+        assert r.content == (REAL / "html" / name).read_bytes()
     # attachments the saved pages link (never saved with them) are served as stand-ins
     docx = client.get(info.url("/pages/W020240613556663716813.docx"))
     assert docx.status_code == 200 and "wordprocessingml" in docx.headers["content-type"]
@@ -145,11 +145,11 @@ def test_real_pages_are_served_byte_for_byte_with_their_charset_headers(fx, clie
         gbk_wrong.content.decode("utf-8")
 
 
-def test_bundled_data_are_identical_to_the_shared_originals(shared_dir):
+def test_bundled_data_are_identical_to_the_shared_originals():
     for p in SEEDS_DIR.glob("*.txt"):
-        assert p.read_bytes() == (shared_dir / "seeds" / p.name).read_bytes()
+        assert p.read_bytes() == (SEEDS / p.name).read_bytes()
     for p in REAL_DIR.glob("*.html"):
-        assert p.read_bytes() == (shared_dir / "fixtures/real/html" / p.name).read_bytes()
+        assert p.read_bytes() == (REAL / "html" / p.name).read_bytes()
     assert len(list(SEEDS_DIR.glob("*.txt"))) == 5 and len(list(REAL_DIR.glob("*.html"))) == 27
 
 
@@ -281,7 +281,7 @@ def test_gzip_bomb_is_a_valid_gzip_stream_with_a_correct_trailer():
 
 
 def test_bulk_site_has_distinct_articles_that_are_not_near_duplicates(fx, client):
-    from parsers.signature import shingles
+    from govingest.parsers.signature import shingles
 
     info = fx.site("bulk")
     assert len(info.article_urls) == 300 == len(set(info.article_urls))
@@ -325,9 +325,8 @@ def test_publish_adds_listed_articles_and_revise_changes_validators(tmp_path, cl
 
 
 def test_sites_toml_loads_in_the_crawler_and_patterns_classify_urls(fx, tmp_path):
-    from crawler.config import load_sites
-
-    from workers.fixture_site import write_sites_toml
+    from govingest.crawler.config import load_sites
+    from govingest.workers.fixture_site import write_sites_toml
 
     path = write_sites_toml(tmp_path / "sites.toml", fx, rate=4.0, overrides={"bulk": {"max_pages": 900}})
     configs = {c.name: c for c in load_sites(path)}
@@ -367,19 +366,22 @@ def test_every_request_is_one_access_log_line(tmp_path, client):
 
 
 def test_package_data_ships_the_bundled_files(tmp_path):
-    """setuptools (with pyproject's package-data) must copy data/seeds and data/real into a build."""
+    """setuptools (with pyproject's package-data) must copy data/seeds and data/real into a build
+    of the `govingest` namespace, whose folders are symbolic links to the top-level ones."""
     root = Path(__file__).resolve().parents[2]
     pkg = root / "workers" / "fixture_site"
-    shutil.copy(root / "pyproject.toml", tmp_path)
-    (tmp_path / "workers").mkdir()
-    shutil.copy(root / "workers" / "__init__.py", tmp_path / "workers")
-    shutil.copytree(pkg, tmp_path / "workers" / "fixture_site", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, tmp_path)
+    for name in ("govingest", "parsers", "crawler", "db", "workers"):
+        shutil.copytree(root / name, tmp_path / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     run = subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py", "-d", "out"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    built = tmp_path / "out" / "workers" / "fixture_site" / "data"
+    built = tmp_path / "out" / "govingest" / "workers" / "fixture_site" / "data"
     for f in itertools.chain(SEEDS_DIR.iterdir(), REAL_DIR.iterdir(), [pkg / "data" / "MANIFEST.txt"]):
         assert (built / f.relative_to(pkg / "data")).is_file(), f"{f.name} would not ship in a wheel"
+    assert (tmp_path / "out" / "govingest" / "parsers" / "pipeline.py").is_file()
+    assert not (tmp_path / "out" / "parsers").exists(), "only the govingest namespace is installed"
 
 
 GOVINGEST = Path(sys.executable).with_name("govingest")
@@ -387,7 +389,7 @@ GOVINGEST = Path(sys.executable).with_name("govingest")
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_fixtures_command_serves_writes_a_sites_file_and_stops_on_a_signal(tmp_path, sig):
-    from crawler.config import load_sites
+    from govingest.crawler.config import load_sites
 
     log, toml = tmp_path / "access.jsonl", tmp_path / "sites.toml"
     proc = subprocess.Popen([str(GOVINGEST), "serve-fixtures", "--site", "siming", "--site", "faults",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -46,7 +46,7 @@ def private_redis(servers_root: Path) -> Iterator[PrivateRedis]:
 
 @pytest.fixture(scope="session")
 def bulk_site() -> Iterator[object]:
-    from workers.fixture_site import FixtureSite
+    from govingest.workers.fixture_site import FixtureSite
 
     with FixtureSite(sites=["bulk"], articles=ARTICLES, poison=True, crawl_delay=0) as fx:
         yield fx
@@ -54,8 +54,8 @@ def bulk_site() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def bulk_configs(bulk_site: object) -> list:
-    from crawler.config import parse_sites
-    from workers.fixture_site.sites_toml import site_tables
+    from govingest.crawler.config import parse_sites
+    from govingest.workers.fixture_site.sites_toml import site_tables
 
     # generous budget: the drills test recovery, not politeness
     return parse_sites({"site": site_tables(bulk_site, rate=400.0, concurrency=8)}, "fleet drill")
@@ -78,10 +78,10 @@ def in_process_reference(private_pg: PrivatePostgres) -> Reference:
     own without the poison page, whose parse time depends on the parser of the day)."""
     import psycopg
 
-    from crawler.config import parse_sites
-    from workers.fixture_site import FixtureSite
-    from workers.fixture_site.sites_toml import site_tables
-    from workers.runner import crawl
+    from govingest.crawler.config import parse_sites
+    from govingest.workers.fixture_site import FixtureSite
+    from govingest.workers.fixture_site.sites_toml import site_tables
+    from govingest.workers.local.runner import crawl
 
     url = private_pg.create_database(f"drill_ref_{uuid.uuid4().hex[:8]}")
     with FixtureSite(sites=["bulk"], articles=ARTICLES, crawl_delay=0) as fx:

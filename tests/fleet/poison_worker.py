@@ -1,4 +1,4 @@
-"""Celery app for drill 4: the real `workers.app`, with a parser that hangs on the poison page.
+"""Celery app for drill 4: the real `workers.fleet.app`, with a parser that hangs on the poison page.
 
 Why a wrapper: the fixture's poison page (`/poison.html`) is hostile, but how long the
 real parser takes on it changes as the parser improves; the drill must exercise the
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import parsers.pipeline as pipeline
-import workers.process
-from workers.app import app  # noqa: F401  (the app `celery -A` finds)
-from workers.fixture_site.sites import POISON_PATH
+import govingest.workers.stages.process as process_stage
+from govingest.parsers import pipeline
+from govingest.workers.fixture_site.sites import POISON_PATH
+from govingest.workers.fleet.app import app  # noqa: F401  (the app `celery -A` finds)
 
 _real_parse = pipeline.parse
 
@@ -29,4 +29,4 @@ def _hanging_parse(body: bytes, **kwargs: Any) -> Any:
 
 
 pipeline.parse = _hanging_parse  # parsers.timeout looks it up at call time
-workers.process.parse = _hanging_parse  # the name workers.process imported
+process_stage.parse = _hanging_parse  # the name workers.stages.process imported

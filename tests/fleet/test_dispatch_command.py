@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-GOVINGEST = [sys.executable, "-m", "workers.cli"]
+GOVINGEST = [sys.executable, "-m", "govingest"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -47,8 +47,8 @@ def test_dispatch_once_registers_sites_and_enqueues_their_start_urls(fresh_datab
 
 def test_crawl_with_workers_runs_the_fleet_and_prints_the_summary(fresh_database_url, private_redis, tmp_path):
     """`govingest crawl --workers N`: the distributed path end to end, as a user types it."""
-    from workers.fixture_site import FixtureSite
-    from workers.fixture_site.sites_toml import write_sites_toml
+    from govingest.workers.fixture_site import FixtureSite
+    from govingest.workers.fixture_site.sites_toml import write_sites_toml
 
     with FixtureSite(sites=["siming"], crawl_delay=0) as fx:
         sites = write_sites_toml(tmp_path / "sites.toml", fx)

@@ -14,16 +14,16 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import psycopg
 import pytest
 
+from govingest.workers.fleet.supervisor import Fleet, FleetOptions
 from tests.fleet.conftest import Reference, url_paths
 from tests.fleet.servers import PrivatePostgres, PrivateRedis
-from workers.fleet import Fleet, FleetOptions
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +32,9 @@ DRILL_TIMEOUT = 180.0
 
 
 def drill_options(**overrides: object) -> FleetOptions:
-    base = dict(process_workers=2, fetch_workers=1, fetch_concurrency=8, lease_seconds=8.0,
-                fetch_time_limit=6, process_time_limit=5, process_max_attempts=3, dispatch_interval=0.2,
-                log_level="INFO")
+    base = {"process_workers": 2, "fetch_workers": 1, "fetch_concurrency": 8, "lease_seconds": 8.0,
+                "fetch_time_limit": 6, "process_time_limit": 5, "process_max_attempts": 3, "dispatch_interval": 0.2,
+                "log_level": "INFO"}
     base.update(overrides)
     return FleetOptions(**base)  # type: ignore[arg-type]
 
@@ -66,9 +66,9 @@ def _doc_count(url: str) -> int:
 def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
               fault: Callable[[Fleet], None], options: FleetOptions, fault_at_documents: int = 60,
               process_app: str | None = None, work_dir: Path | None = None) -> DrillResult:
-    from db.connect import connect
-    from db.migrate import migrate
-    from workers.runner import seed_sites
+    from govingest.db.connect import connect
+    from govingest.db.migrate import migrate
+    from govingest.workers.local.runner import seed_sites
 
     url = pg.create_database(f"drill_{uuid.uuid4().hex[:8]}")
     with connect(url) as conn:

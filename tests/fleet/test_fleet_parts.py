@@ -15,10 +15,10 @@ import httpx
 import psycopg
 import pytest
 
-from db import fleet as fleet_db
-from db import frontier
-from db.connect import connect
-from db.migrate import migrate
+from govingest.db import fleet as fleet_db
+from govingest.db import frontier
+from govingest.db.connect import connect
+from govingest.db.migrate import migrate
 from tests.fleet.servers import PrivateRedis, free_port
 
 
@@ -36,7 +36,7 @@ def _fetch_messages(redis: PrivateRedis, queue: str = "fetch") -> list[list]:
 
 
 def _sender(redis: PrivateRedis):
-    from workers.app import make_app, send_fetch, settings
+    from govingest.workers.fleet.app import make_app, send_fetch, settings
 
     app = make_app(settings, broker_url=redis.url, include_tasks=False)
     return app, (lambda url_id, lease: send_fetch(app, url_id, lease))
@@ -55,7 +55,7 @@ def _frontier(url: str, hosts: int, per_host: int) -> None:
 
 
 def test_two_dispatchers_never_hand_out_a_url_twice(fresh_database_url, private_redis):
-    from workers.dispatcher import Dispatcher
+    from govingest.workers.fleet.dispatcher import Dispatcher
 
     _frontier(fresh_database_url, hosts=60, per_host=3)
     app, send = _sender(private_redis)
@@ -89,8 +89,8 @@ def test_two_dispatchers_never_hand_out_a_url_twice(fresh_database_url, private_
 
 
 def test_reaper_redispatches_and_the_stale_message_does_nothing(fresh_database_url, private_redis, monkeypatch):
-    import workers.tasks as tasks
-    from workers.dispatcher import Dispatcher
+    from govingest.workers.fleet import tasks
+    from govingest.workers.fleet.dispatcher import Dispatcher
 
     _frontier(fresh_database_url, hosts=1, per_host=1)
     app, send = _sender(private_redis)
@@ -118,14 +118,14 @@ def test_reaper_redispatches_and_the_stale_message_does_nothing(fresh_database_u
 
 
 def _article_body() -> bytes:
-    from workers.fixture_site.sites import build_bulk
+    from govingest.workers.fixture_site.sites import build_bulk
 
     site = build_bulk(2, 0, poison=False)
     return site.routes[site.article_paths[0]].body
 
 
 def _stored_page(conn: psycopg.Connection, n: int) -> int:
-    from db.pages import store_page
+    from govingest.db.pages import store_page
 
     if n == 0:
         frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
@@ -139,7 +139,7 @@ def _stored_page(conn: psycopg.Connection, n: int) -> int:
 
 
 def test_process_is_idempotent_and_a_poison_page_is_given_up(fresh_database_url, monkeypatch):
-    import workers.tasks as tasks
+    from govingest.workers.fleet import tasks
 
     monkeypatch.setattr(tasks.settings, "database_url", fresh_database_url)
     monkeypatch.setattr(tasks.settings, "process_max_attempts", 3)
@@ -196,7 +196,7 @@ def test_page_stored_but_never_sent_is_found(fresh_database_url):
 
 def test_process_page_stamps_every_outcome(fresh_database_url):
     """process_page is the one place pages are stamped done, for documents and failures alike."""
-    from workers.process import process_page
+    from govingest.workers.stages.process import process_page
 
     with connect(fresh_database_url) as conn:
         migrate(conn)
@@ -210,11 +210,11 @@ def test_process_page_stamps_every_outcome(fresh_database_url):
 
 
 def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_url, private_redis):
-    from crawler.config import parse_sites
-    from workers.fixture_site import FixtureSite
-    from workers.fixture_site.sites_toml import site_tables
-    from workers.fleet import Fleet, FleetOptions, status_lines
-    from workers.runner import seed_sites
+    from govingest.crawler.config import parse_sites
+    from govingest.workers.fixture_site import FixtureSite
+    from govingest.workers.fixture_site.sites_toml import site_tables
+    from govingest.workers.fleet.supervisor import Fleet, FleetOptions, status_lines
+    from govingest.workers.local.runner import seed_sites
 
     port = free_port()
     with FixtureSite(sites=["bulk"], articles=20, crawl_delay=0) as fx:
@@ -257,7 +257,7 @@ def test_supervisor_replaces_a_node_that_died(fresh_database_url, private_redis)
     import os
     import signal
 
-    from workers.fleet import Fleet, FleetOptions
+    from govingest.workers.fleet.supervisor import Fleet, FleetOptions
 
     with Fleet(fresh_database_url, redis_url=private_redis.url,
                options=FleetOptions(process_workers=1, fetch_workers=0)) as fleet:
@@ -272,7 +272,7 @@ def test_supervisor_replaces_a_node_that_died(fresh_database_url, private_redis)
 
 
 def _stall_watch(redis_url: str, seconds_idle: float) -> subprocess.Popen:
-    code = ("import workers.app as a\n"
+    code = ("import govingest.workers.fleet.app as a\n"
             f"a.app.conf.broker_url = {redis_url!r}\n"
             f"a._last_received[0] -= {seconds_idle}\n"
             "a._watch_for_stall(['fetch'], 1.0)\n")

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from parsers.boilerplate_rules import RULES, Rule
-from parsers.clean import clean
+from govingest.parsers.boilerplate_rules import RULES, Rule
+from govingest.parsers.clean import clean
 
 BODY = "区委区政府召开常委会、常务会，全力推进安全生产治本攻坚三年行动。"
 

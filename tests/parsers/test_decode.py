@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.decode import canonical_charset, charset_from_content_type, charset_from_meta, decode
-from parsers.model import ParseError
+from govingest.parsers.decode import canonical_charset, charset_from_content_type, charset_from_meta, decode
+from govingest.parsers.model import ParseError
 from tests.conftest import REAL, SEEDS
 
 HTML = REAL / "html"

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from parsers.decode import decode
-from parsers.extract import extract, parse_html
-from parsers.model import Decoded
+from govingest.parsers.decode import decode
+from govingest.parsers.extract import extract, parse_html
+from govingest.parsers.model import Decoded
 from tests.conftest import REAL
 
 HTML = REAL / "html"

@@ -4,12 +4,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.clean import clean
-from parsers.facts import extract_facts
-from parsers.flags import detect_flags
-from parsers.model import Fact
-from parsers.normalize import detect_script, normalize_paragraphs
-from parsers.outline import parse_outline
+from govingest.parsers.clean import clean
+from govingest.parsers.facts import extract_facts
+from govingest.parsers.flags import detect_flags
+from govingest.parsers.model import Fact
+from govingest.parsers.normalize import detect_script, normalize_paragraphs
+from govingest.parsers.outline import parse_outline
 
 
 def facts_of(*paragraphs: str) -> list[Fact]:

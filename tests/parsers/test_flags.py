@@ -1,11 +1,10 @@
 """flags: truncation with hidden character counts, template blanks, aggregator pages."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from parsers.clean import clean
-from parsers.flags import detect_flags
-from parsers.model import Flags
+from govingest.parsers.clean import clean
+from govingest.parsers.flags import detect_flags
+from govingest.parsers.model import Flags
+from tests.conftest import SEEDS
 
 BODY = "全区认真贯彻落实安全生产重要指示批示精神，安全生产形势总体稳定。"
 
@@ -37,9 +36,9 @@ def test_aggregator_wrappers() -> None:
         assert detect_flags([wrapper, BODY], [BODY]).aggregator, wrapper
 
 
-def test_seeds(shared_dir: Path) -> None:
+def test_seeds() -> None:
     def flags(name: str) -> Flags:
-        raw = (shared_dir / "seeds" / name).read_text(encoding="utf-8").split("\n")
+        raw = (SEEDS / name).read_text(encoding="utf-8").split("\n")
         return detect_flags(raw, clean(raw).paragraphs)
 
     assert flags("001_45f128e10a0a12d6.txt") == Flags(truncated=True, hidden_chars=2296, placeholders=0, aggregator=True)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.decode import decode
-from parsers.extract import extract
-from parsers.metadata import clean_title, extract_metadata, normalize_date
-from parsers.model import Decoded, Metadata
+from govingest.parsers.decode import decode
+from govingest.parsers.extract import extract
+from govingest.parsers.metadata import clean_title, extract_metadata, normalize_date
+from govingest.parsers.model import Decoded, Metadata
 from tests.conftest import REAL
 
 HTML = REAL / "html"

@@ -11,7 +11,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.normalize import (
+from govingest.parsers.normalize import (
     count_traditional,
     detect_script,
     normalize_paragraphs,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.numbers import as_json_number, parse_arabic, parse_chinese, parse_number
+from govingest.parsers.numbers import as_json_number, parse_arabic, parse_chinese, parse_number
 
 
 @pytest.mark.parametrize(

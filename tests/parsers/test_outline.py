@@ -1,8 +1,8 @@
 """outline: marker levels, heading+body paragraphs, unnumbered headings, restarts, items."""
 from __future__ import annotations
 
-from parsers.model import OutlineNode
-from parsers.outline import parse_outline, section_of
+from govingest.parsers.model import OutlineNode
+from govingest.parsers.outline import parse_outline, section_of
 
 BODY = "全年共组织防暴雨过程6次、防台风过程4次，下沉干部4471人次，转移人员279人次。"
 

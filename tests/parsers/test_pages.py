@@ -1,6 +1,6 @@
 """Issue 2 acceptance on every real page in fixtures/real/html.
 
-Scored with the project's own scorer (`../shared/eval/pages.py`: character-bigram F1
+Scored with the project's own scorer (`tests/fixtures/eval/pages.py`: character-bigram F1
 after NFKC + Traditional→Simplified fold) so the test and `eval/pages.py --cmd …`
 can never disagree about what a figure means. The whole parse runs (decode … normalize),
 because the text that counts is the final `text`.
@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
-from parsers.pipeline import parse
-from tests.conftest import REAL, SHARED
+from govingest.parsers.pipeline import parse
+from tests.conftest import EVAL, REAL
 
 # The issue's chrome markers (eval/pages.py scores a longer list; these are the acceptance).
 CHROME = ["网站标识码", "ICP备", "公网安备", "扫一扫", "分享到", "打印本页", "关闭窗口", "当前位置", "字号", "无障碍", "主办单位"]
 
 
 def _scorer() -> ModuleType:
-    path = SHARED / "eval" / "pages.py"
+    path = EVAL / "pages.py"
     if not path.exists():
-        pytest.fail(f"scorer not found at {path}: set GOVINGEST_SHARED to the shared/ folder")
+        pytest.fail(f"scorer not found at {path}: tests/fixtures is part of the repository")
     spec = importlib.util.spec_from_file_location("govingest_eval_pages", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -90,7 +90,7 @@ def test_silver_truth_bigram_f1_does_not_regress(results: dict[str, dict[str, An
     for row in ROWS:
         truth, kind = scorer.truth_for(REAL, row["file"])
         if kind == "silver":
-            p, r, f = scorer.prf(results[row["file"]].get("text", ""), truth)
+            _p, r, f = scorer.prf(results[row["file"]].get("text", ""), truth)
             assert r >= 0.95, f"{row['file']}: recall {r:.2f}: part of the article was lost"
             scores.append(f)
     assert sum(scores) / len(scores) >= 0.9

@@ -14,7 +14,7 @@ KEYS = {"url", "title", "published_at", "source", "site_name", "script", "text",
 
 
 def _govingest(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", "parse", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "govingest", "parse", *args], input=stdin,
                           capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
 
 
@@ -72,8 +72,8 @@ def test_json_refuses_many_files() -> None:
 
 def test_jsonl_goes_on_after_a_parser_crash(tmp_path: Path, monkeypatch, capsys) -> None:
     """A parser bug on one file becomes that file's error line; the next file still parses."""
-    import workers.commands.parse as cmd
-    from workers.cli import main
+    import govingest.workers.cli.commands.parse as cmd
+    from govingest.workers.cli import main
 
     real = cmd.parse_with_timeout
     bad, good = tmp_path / "bad.txt", tmp_path / "good.txt"

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.model import ParsedDocument, ParseError
-from parsers.pipeline import parse
-from parsers.timeout import parse_with_timeout, run_with_timeout
+from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.pipeline import parse
+from govingest.parsers.timeout import parse_with_timeout, run_with_timeout
 from tests.conftest import REAL
 
 PAGES = sorted((REAL / "html").glob("*.html"))

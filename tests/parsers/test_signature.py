@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
-from parsers.signature import NUM_PERM, gram_hashes, minhash, minhash_from_values, shingles, sign
+from govingest.parsers.signature import NUM_PERM, gram_hashes, minhash, minhash_from_values, shingles, sign
+from tests.conftest import SEEDS
 
 
 def _estimate(a: list[int], b: list[int]) -> float:
@@ -32,8 +32,8 @@ def test_shingles_are_character_5grams_ignoring_whitespace() -> None:
     assert shingles("") == set()
 
 
-def test_repost_is_near_and_other_text_is_far(shared_dir: Path) -> None:
-    seeds = sorted((shared_dir / "seeds").glob("*.txt"))
+def test_repost_is_near_and_other_text_is_far() -> None:
+    seeds = sorted((SEEDS).glob("*.txt"))
     a = seeds[0].read_text(encoding="utf-8")
     b = seeds[4].read_text(encoding="utf-8")
     repost = "转载自某网站。\n" + a.replace("扫一扫在手机上查看当前页面", "") + "\n责任编辑：某某"
@@ -43,8 +43,8 @@ def test_repost_is_near_and_other_text_is_far(shared_dir: Path) -> None:
     assert _estimate(sa.minhash, sb.minhash) < 0.2
 
 
-def test_gram_hashes_distinguish_the_grams(shared_dir: Path) -> None:
-    for path in sorted((shared_dir / "seeds").glob("*.txt")):
+def test_gram_hashes_distinguish_the_grams() -> None:
+    for path in sorted((SEEDS).glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         assert len(set(gram_hashes(text).tolist())) == len(shingles(text)), path.name  # no collisions
     assert gram_hashes("一二 三\n四五").tolist() == gram_hashes("一二三四五").tolist()

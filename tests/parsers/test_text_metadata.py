@@ -1,7 +1,7 @@
 """text_metadata: titles of plain-text documents."""
 from __future__ import annotations
 
-from parsers.text_metadata import title_from_text
+from govingest.parsers.text_metadata import title_from_text
 
 BODY = "今年以来，市应急局坚决落实中央和省、市关于应急管理工作的安排部署。"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 from collections import Counter
 
-from parsers.stats import Stats
-from workers.runner import CrawlResult, Progress, SiteSummary, format_summary
+from govingest.parsers.stats import Stats
+from govingest.workers.local.runner import CrawlResult, Progress, SiteSummary, format_summary
 
 
 def test_progress_line_redraws_in_place_and_is_silent_off_a_terminal() -> None:

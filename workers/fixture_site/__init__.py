@@ -7,8 +7,8 @@
 
 See `sites.py` for what each site serves and `faults.py` for the hostile endpoints.
 """
-from workers.fixture_site.server import ALL_SITES, FixtureSite, SiteInfo, read_access_log
-from workers.fixture_site.sites import FaultSettings
-from workers.fixture_site.sites_toml import write_sites_toml
+from govingest.workers.fixture_site.server import ALL_SITES, FixtureSite, SiteInfo, read_access_log
+from govingest.workers.fixture_site.sites import FaultSettings
+from govingest.workers.fixture_site.sites_toml import write_sites_toml
 
 __all__ = ["ALL_SITES", "FaultSettings", "FixtureSite", "SiteInfo", "read_access_log", "write_sites_toml"]

@@ -25,7 +25,7 @@ REAL_DIR = DATA_DIR / "real"
 class Seed:
     """One bundled seed text and what the fixture page around it says about it."""
 
-    file: str  # file name in data/seeds, the key of ../shared/eval/seeds_gold.json
+    file: str  # file name in data/seeds, the key of tests/fixtures/eval/seeds_gold.json
     text: str
     title: str
     published: datetime

@@ -19,13 +19,23 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from workers.fixture_site.sites import (FaultSettings, Request, Resource, Response, Site, build_bulk, build_faults, build_gbk,
-                                        build_real, build_siming)
+from govingest.workers.fixture_site.sites import (
+    FaultSettings,
+    Request,
+    Resource,
+    Response,
+    Site,
+    build_bulk,
+    build_faults,
+    build_gbk,
+    build_real,
+    build_siming,
+)
 
 ALL_SITES = ("siming", "real", "gbk", "faults")
 LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent")
@@ -93,7 +103,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, port: int, site: Site, owner: "FixtureSite") -> None:
+    def __init__(self, port: int, site: Site, owner: FixtureSite) -> None:
         self.site = site
         self.owner = owner
         self._conns: set[socket.socket] = set()
@@ -241,7 +251,7 @@ class FixtureSite:
 
     # --- lifecycle ------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> "FixtureSite":
+    def start(self, port: int = 0) -> FixtureSite:
         """Bind every site (port 0: free ports; else `port`, `port+1`, ...) and serve in threads."""
         try:
             for i, site in enumerate(self._sites):
@@ -272,7 +282,7 @@ class FixtureSite:
         self._servers, self._threads = [], []
         self._log.close()
 
-    def __enter__(self) -> "FixtureSite":
+    def __enter__(self) -> FixtureSite:
         return self if self._servers else self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -318,7 +328,7 @@ class FixtureSite:
                     extra = f"<p>{note}</p>".encode(charset, errors="xmlcharrefreplace")
                     body = old.body.replace(b"</p>", b"</p>" + extra, 1) if b"</p>" in old.body else old.body + extra
                     srv.site.routes[path] = Resource.article(body, old.content_type,
-                                                             datetime.now(timezone.utc).replace(tzinfo=None))
+                                                             datetime.now(UTC).replace(tzinfo=None))
                 return
         raise ValueError(f"{url} is not served by this fixture site")
 
@@ -333,7 +343,7 @@ class FixtureSite:
         site = srv.site
         port = srv.server_address[1]
         base = f"http://127.0.0.1:{port}"
-        full = lambda paths: tuple(base + p for p in paths)  # noqa: E731
+        full = lambda paths: tuple(base + p for p in paths)
         return SiteInfo(
             name=site.name, title=site.title, base_url=base, host=f"127.0.0.1:{port}", encoding=site.encoding,
             crawl_delay=site.crawl_delay, start_urls=full(site.start_paths),

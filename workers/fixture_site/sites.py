@@ -21,14 +21,20 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 
-from workers.fixture_site import faults
-from workers.fixture_site.content import (GeneratedArticle, generate_article, load_real_pages, load_seeds)
-from workers.fixture_site.templates import (SiteLook, article_page, hanweb_article_page, hanweb_list_page,
-                                            simple_index, trs_list_page)
+from govingest.workers.fixture_site import faults
+from govingest.workers.fixture_site.content import GeneratedArticle, generate_article, load_real_pages, load_seeds
+from govingest.workers.fixture_site.templates import (
+    SiteLook,
+    article_page,
+    hanweb_article_page,
+    hanweb_list_page,
+    simple_index,
+    trs_list_page,
+)
 
 DISALLOWED_PREFIX = "/admin/"
 
@@ -59,9 +65,9 @@ class Resource:
     last_modified: datetime | None = None
 
     @classmethod
-    def article(cls, body: bytes, content_type: str, modified: datetime) -> "Resource":
+    def article(cls, body: bytes, content_type: str, modified: datetime) -> Resource:
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        return cls(body, content_type, etag, modified.replace(tzinfo=timezone.utc, microsecond=0))
+        return cls(body, content_type, etag, modified.replace(tzinfo=UTC, microsecond=0))
 
     def answer(self, req: Request) -> Response:
         headers = [("Content-Type", self.content_type)]
@@ -380,7 +386,7 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
 
     def rate_limited(req: Request) -> Response:
         if hit("/faults/rate-limited.html") <= settings.rate_limited_times:
-            return Response(429, html_ct + [("Retry-After", str(settings.retry_after))],
+            return Response(429, [*html_ct, ("Retry-After", str(settings.retry_after))],
                             b"<html><body><h1>429 Too Many Requests</h1></body></html>")
         return Response(200, html_ct, _ok_page("限流解除后的页面"))
 
@@ -391,7 +397,7 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
         return Response(200, html_ct, faults.huge_body(settings.huge_bytes), length=settings.huge_bytes)
 
     def bomb(req: Request) -> Response:
-        return Response(200, html_ct + [("Content-Encoding", "gzip")], faults.gzip_bomb())
+        return Response(200, [*html_ct, ("Content-Encoding", "gzip")], faults.gzip_bomb())
 
     def redirect(target: str) -> Handler:
         return lambda req: Response(302, [("Location", target), ("Content-Type", "text/html; charset=utf-8")],

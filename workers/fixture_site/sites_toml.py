@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from workers.fixture_site.server import FixtureSite
+from govingest.workers.fixture_site.server import FixtureSite
 
 
 def _toml_value(v: Any) -> str:

@@ -234,7 +234,7 @@ def hanweb_list_page(look: SiteLook, *, items: list[tuple[str, str, datetime]], 
     """A Hanweb-style list page whose pager is plain 上一页/下一页 links (no script)."""
     rows = "\n".join(f'<tr><td>·<a href="{_E(h)}" target="_blank">{_E(t)}</a></td><td>{d:%Y-%m-%d}</td></tr>'
                      for h, t, d in items)
-    name = lambda n: "index.htm" if n == 0 else f"index_{n}.htm"  # noqa: E731
+    name = lambda n: "index.htm" if n == 0 else f"index_{n}.htm"
     pager = [f"共{pages}页 第{page + 1}页"]
     if page > 0:
         pager.append(f'<a href="{name(page - 1)}">上一页</a>')

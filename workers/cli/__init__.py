@@ -1,0 +1,63 @@
+"""`govingest` command line: a thin dispatcher over one module per command.
+
+Each module in `workers/commands/` defines `register(subparsers)` which adds its
+subcommand and sets `func`, a callable taking the parsed args and returning an exit
+code. Commands never print tracebacks at the user: a `UserError` (or any `Exception`)
+ends as one line on stderr saying what failed and what to do.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+
+from govingest import __version__
+from govingest.db.connect import DatabaseUnavailable
+from govingest.db.migrate import MigrationError
+from govingest.workers.cli import commands
+
+
+class UserError(Exception):
+    """An error whose message is complete for a person: no traceback needed."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"govingest {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"govingest.workers.cli.commands.{mod.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("govingest: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, DatabaseUnavailable, MigrationError) as exc:  # complete sentences already
+        print(f"govingest {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last line of defence: one line, never a traceback
+        if os.environ.get("GOVINGEST_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        print(f"govingest {args.command}: unexpected {type(exc).__name__}: {exc} "
+              "(rerun with GOVINGEST_LOG_LEVEL=DEBUG for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

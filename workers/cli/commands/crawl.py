@@ -1,0 +1,70 @@
+"""`govingest crawl [--sites FILE] [--site NAME]`: crawl configured sites in this process."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from govingest.crawler.config import ConfigError, SiteConfig, load_sites
+from govingest.db.connect import resolve_database_url
+from govingest.workers.cli import UserError
+from govingest.workers.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("crawl", help="crawl the configured sites in this process, then print a per-site summary")
+    p.add_argument("--sites", metavar="FILE", help="sites file (TOML); default GOVINGEST_SITES or ./sites.toml")
+    p.add_argument("--site", action="append", metavar="NAME", help="crawl only this site (repeatable)")
+    p.add_argument("--threads", type=int, help="fetch threads, one database connection each "
+                   "(default: sum of per-host concurrency + 4, at most 32)")
+    p.add_argument("--recrawl", action="store_true",
+                   help="make every known URL of the sites due now (conditional GETs for unchanged pages)")
+    p.add_argument("--linger", type=float, default=15.0, metavar="SECONDS",
+                   help="finish when nothing is due within this many seconds (default 15)")
+    p.add_argument("--forever", action="store_true",
+                   help="keep running: re-fetch list pages on their schedule (recrawl_list_seconds) until stopped")
+    p.add_argument("--max-seconds", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="crawl on a local Celery fleet of N process workers plus a fetch worker "
+                        "(embedded Redis when REDIS_URL is unset); default 0: in this process")
+    p.set_defaults(func=run)
+
+
+def select_sites(path: str, names: list[str] | None) -> list[SiteConfig]:
+    """Sites of the file, narrowed to `names`; UserError naming what is wrong."""
+    try:
+        sites = load_sites(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    if names:
+        known = {s.name for s in sites}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UserError(f"no site named {', '.join(map(repr, unknown))} in {path}; "
+                            f"sites there: {', '.join(sorted(known))}")
+        sites = [s for s in sites if s.name in names]
+    return sites
+
+
+def run(args: argparse.Namespace) -> int:
+    from govingest.workers.local.runner import Progress, crawl, format_summary
+
+    settings = Settings.from_env()
+    sites = select_sites(args.sites or settings.sites_file, args.site)
+    url = resolve_database_url(settings)
+    if args.workers:
+        from govingest.workers.fleet.supervisor import crawl_with_fleet
+
+        if args.forever:
+            raise UserError("--forever runs the in-process crawler; a standing fleet is "
+                            "`govingest dispatch` plus `celery -A govingest.workers.fleet.app worker` processes")
+
+        result = crawl_with_fleet(url, sites, workers=args.workers, redis_url=settings.redis_url,
+                                  linger_seconds=args.linger, max_seconds=args.max_seconds,
+                                  recrawl=args.recrawl)
+    else:
+        linger = float("inf") if args.forever else args.linger
+        result = crawl(url, sites, threads=args.threads, linger_seconds=linger,
+                       max_seconds=args.max_seconds, recrawl=args.recrawl, progress=Progress())
+    print(format_summary(result))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,57 @@
+"""`govingest status`: frontier counts by site and state, and the most recent errors."""
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+from govingest.db.connect import connect, resolve_database_url
+from govingest.db.migrate import migrate
+from govingest.workers.settings import Settings
+
+STATES = ("new", "queued", "fetching", "done", "failed", "gone")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="frontier counts by site and state, and recent errors")
+    p.add_argument("--errors", type=int, default=10, metavar="N", help="recent errors to show (default 10)")
+    p.add_argument("--site", metavar="NAME", help="only this site's errors")
+    p.set_defaults(func=run)
+
+
+def frontier_table(counts: list[tuple[str, str, int]]) -> list[str]:
+    by_site: dict[str, dict[str, int]] = defaultdict(dict)
+    for site, state, n in counts:
+        by_site[site][state] = n
+    header = ["site", *STATES, "total"]
+    rows = [header]
+    for site in sorted(by_site):
+        c = by_site[site]
+        rows.append([site, *(str(c.get(s, 0)) for s in STATES), str(sum(c.values()))])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
+
+
+def run(args: argparse.Namespace) -> int:
+    from govingest.db import frontier
+
+    settings = Settings.from_env()
+    with connect(resolve_database_url(settings)) as conn:
+        migrate(conn)
+        counts = frontier.site_url_counts(conn)
+        errors = frontier.recent_errors(conn, args.errors, site=args.site)
+        from govingest.workers.fleet.supervisor import status_lines
+
+        fleet = status_lines(conn, settings.redis_url)
+    if not counts:
+        print("frontier is empty: run `govingest crawl --sites FILE` or `govingest demo`")
+        return 0
+    print("frontier (URLs by state)")
+    for line in frontier_table(counts):
+        print("  " + line)
+    print()
+    print("\n".join(fleet))
+    print(f"\nrecent errors ({len(errors)})" if errors else "\nno errors recorded")
+    for site, url, status, kind, message, at in errors:
+        when = at.strftime("%Y-%m-%d %H:%M:%S") if at else "-"
+        print(f"  {when}  {site}  {kind}  HTTP {status if status is not None else '-'}  {url}\n      {message}")
+    return 0

@@ -1,0 +1,270 @@
+"""The fleet's two Celery tasks: thin wrappers over the same stage functions the
+in-process runner calls (`workers.stages.fetch.fetch_url`, `workers.stages.process.process_page`).
+
+Why the tasks hold so little: PostgreSQL decides everything. A `fetch` message is
+"fetch URL n under lease L"; the task does nothing unless lease L is still held, so
+redelivered and duplicate messages are harmless. A `process` message is "process page
+p"; the page's own row says whether that already happened and how many times it was
+tried, so a page that hangs the parser or kills its worker ends `failed` after
+`GOVINGEST_PROCESS_MAX_ATTEMPTS` instead of cycling forever.
+
+A task that cannot reach PostgreSQL retries with backoff; if it gives up, nothing is
+lost: the lease expires and the reaper hands the URL out again, or the page stays
+marked as waiting and the dispatcher enqueues it again.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from celery.exceptions import SoftTimeLimitExceeded
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+# Imported at module load, before the pool forks: children start warm (the parser,
+# trafilatura and datasketch take seconds to import) and share those pages copy-on-write.
+import govingest.parsers.pipeline
+import govingest.parsers.timeout  # noqa: F401
+from govingest.db import fleet as fleet_db
+from govingest.db.connect import DatabaseUnavailable
+from govingest.parsers.stats import Stats
+from govingest.workers.fleet.app import (
+    FETCH_QUEUE,
+    FETCH_TASK,
+    PROCESS_QUEUE,
+    PROCESS_TASK,
+    app,
+    send_process,
+    settings,
+    task_context,
+)
+from govingest.workers.observe import metrics
+from govingest.workers.stages.fetch import fetch_url
+from govingest.workers.stages.process import process_page
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "PostgreSQL is unreachable right now", not "this input is bad".
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, DatabaseUnavailable)
+RETRY_LIMIT = 12  # with backoff capped at 10 s: about 1.5 minutes of outage per message
+
+
+class _ProcessLocal:
+    """Per-process resources, created after fork: a prefork child must not share its
+    parent's sockets, and a thread pool shares one pool and one HTTP client."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.lock = threading.Lock()
+        self.pool: ConnectionPool | None = None
+        self.client: Any = None
+        self.sites: dict[str, Any] = {}
+
+    def _reset_if_forked(self) -> None:
+        if self.pid != os.getpid():
+            self.pid, self.pool, self.client, self.sites = os.getpid(), None, None, {}
+
+    def get_pool(self) -> ConnectionPool:
+        with self.lock:
+            self._reset_if_forked()
+            if self.pool is None:
+                from govingest.db.connect import make_pool, resolve_database_url
+
+                wanted = max(2, settings.fetch_concurrency) if _is_thread_pool() else 2
+                size = max(1, min(wanted, settings.db_pool_max))
+                self.pool = make_pool(resolve_database_url(settings), min_size=1, max_size=size,
+                                      timeout=10)
+            return self.pool
+
+    def get_client(self) -> Any:
+        with self.lock:
+            self._reset_if_forked()
+            if self.client is None:
+                from govingest.crawler.fetch import make_client
+
+                self.client = make_client(read=min(settings.fetch_read_timeout, _fetch_budget()))
+            return self.client
+
+    def get_site(self, conn: psycopg.Connection, name: str) -> Any:
+        with self.lock:
+            self._reset_if_forked()
+            site = self.sites.get(name)
+        if site is None:
+            from govingest.crawler.config import parse_site
+
+            raw = fleet_db.site_config(conn, name)
+            if raw is None:
+                raise LookupError(f"site {name!r} is not in the sites table; run `govingest crawl` or "
+                                  "`govingest dispatch` with the sites file that defines it")
+            site = parse_site(raw, f"sites table, site {name!r}")
+            with self.lock:
+                self.sites[name] = site
+        return site
+
+
+_local = _ProcessLocal()
+
+
+def _is_thread_pool() -> bool:
+    return threading.current_thread() is not threading.main_thread()
+
+
+@contextmanager
+def _task_logging(task_id: str | None, **ids: Any) -> Iterator[None]:
+    token = task_context.set({"task_id": task_id, **ids})
+    try:
+        yield
+    finally:
+        task_context.reset(token)
+
+
+def _observe_lag(queue: str, enqueued_at: float | None) -> None:
+    if enqueued_at:
+        metrics.QUEUE_LAG.labels(queue).observe(max(0.0, time.time() - enqueued_at))
+
+
+def _backoff(retries: int) -> float:
+    return min(10.0, 0.5 * 2 ** retries)
+
+
+def _soft(limit: int) -> float:
+    return max(1.0, limit * 0.8)
+
+
+def _fetch_budget() -> float:
+    """The request's own total timeout, inside the task's soft limit: a slow server then
+    ends as a recorded `timeout` outcome (retried with backoff by the frontier), never
+    as a killed task whose URL would be reaped and fetched again forever."""
+    return max(1.0, min(settings.fetch_total_timeout, _soft(settings.fetch_time_limit) - 2.0))
+
+
+@app.task(name=FETCH_TASK, bind=True, max_retries=RETRY_LIMIT,
+          soft_time_limit=_soft(settings.fetch_time_limit), time_limit=settings.fetch_time_limit)
+def fetch(self: Any, url_id: int, lease: str, enqueued_at: float | None = None) -> None:
+    """Fetch one leased URL: store the page, add its links, record the outcome, hand the page on."""
+    with _task_logging(self.request.id, url_id=url_id):
+        _observe_lag(FETCH_QUEUE, enqueued_at)
+        try:
+            with metrics.FETCH_LATENCY.time():
+                _fetch(url_id, lease)
+        except DATABASE_DOWN as exc:
+            log.warning("PostgreSQL unavailable during fetch; retrying", extra={"error": str(exc)[:200]})
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        except Exception as exc:  # a bug: record it like the in-process runner, never loop on it
+            _record_internal_error(url_id, lease, exc)
+
+
+def _record_internal_error(url_id: int, lease: str, exc: Exception) -> None:
+    from govingest.db import frontier
+
+    log.exception("fetch task failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+    try:
+        with _local.get_pool().connection() as conn:
+            frontier.record_outcome(conn, url_id, frontier.Outcome(
+                "failed", error_kind="internal", fetched=False, next_fetch_in=300.0,
+                message=f"internal error {type(exc).__name__}: {exc}; retried in 5 minutes"), owner=lease)
+    except Exception:  # the lease then expires and the reaper hands the URL out again
+        log.exception("could not record the internal error")
+
+
+def _fetch(url_id: int, lease: str) -> None:
+    with _local.get_pool().connection() as conn:
+        claim = fleet_db.leased_claim(conn, url_id, lease)
+        if claim is None:
+            metrics.STALE_MESSAGES.labels(FETCH_QUEUE).inc()
+            log.info("fetch message dropped: its lease is no longer held (already fetched or reaped)")
+            return
+        site = _local.get_site(conn, claim.site)
+        outcome = fetch_url(conn, claim, site, _local.get_client(), owner=lease, total_timeout=_fetch_budget())
+        if outcome.lease_lost:
+            metrics.STALE_MESSAGES.labels(FETCH_QUEUE).inc()
+            return
+        metrics.RESPONSES.labels(str(outcome.status) if outcome.status else "error").inc()
+        if outcome.page_id is None:
+            log.info("fetched; nothing to process", extra={"status": outcome.status, "state": outcome.state,
+                                                           "error_kind": outcome.error_kind})
+            return
+        # Stamp first, send second: if the send is lost the dispatcher finds the stamp.
+        fleet_db.mark_enqueued(conn, outcome.page_id)
+        try:
+            send_process(app, outcome.page_id)
+        except Exception as exc:  # broker down: the stamp makes the dispatcher re-send it
+            log.warning("could not enqueue process; the dispatcher will re-send it",
+                        extra={"page_id": outcome.page_id, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            return
+        log.info("fetched; page sent to process", extra={"page_id": outcome.page_id, "status": outcome.status})
+
+
+@app.task(name=PROCESS_TASK, bind=True, max_retries=RETRY_LIMIT,
+          soft_time_limit=_soft(settings.process_time_limit), time_limit=settings.process_time_limit)
+def process(self: Any, page_id: int, enqueued_at: float | None = None) -> None:
+    """Parse one stored page and write its document, once."""
+    with _task_logging(self.request.id, page_id=page_id):
+        _observe_lag(PROCESS_QUEUE, enqueued_at)
+        try:
+            started = time.perf_counter()
+            _process(page_id)
+            metrics.PARSE_DURATION.observe(time.perf_counter() - started)
+        except DATABASE_DOWN as exc:
+            log.warning("PostgreSQL unavailable during process; retrying", extra={"error": str(exc)[:200]})
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+def _process(page_id: int) -> None:
+    stats = Stats()
+    with _local.get_pool().connection() as conn:
+        with stats.track("begin"):
+            start = fleet_db.begin_process(conn, page_id)
+        if start is None or start.already_processed:
+            metrics.STALE_MESSAGES.labels(PROCESS_QUEUE).inc()
+            log.info("process message dropped: page already processed or gone")
+            return
+        ctx = task_context.get({})
+        task_context.set({**ctx, "url_id": start.url_id})
+        limit, tries = settings.process_time_limit, settings.process_max_attempts
+        if start.attempts > tries:
+            _fail(conn, page_id, "process_gave_up",
+                  f"page {page_id} could not be processed in {tries} attempts: each time the parse "
+                  f"hung past the {limit} s time limit or ran out of memory and its worker was replaced; "
+                  "the raw page is kept — fix the parser, then run `govingest reparse`")
+            return
+        # process_page records an ordinary parse failure itself; a soft time limit or a
+        # memory cap hit inside the parser reaches us either raised or as its recorded
+        # "parser error" — either way the URL gets a message that names the limit.
+        try:
+            outcome = process_page(conn, page_id, stats=stats)
+            error = outcome.error or ""
+        except SoftTimeLimitExceeded:
+            outcome, error = None, SoftTimeLimitExceeded.__name__
+        except MemoryError:
+            outcome, error = None, MemoryError.__name__
+        if (outcome is None or outcome.kind == "failed") and SoftTimeLimitExceeded.__name__ in error:
+            conn.rollback()
+            _fail(conn, page_id, "parse_timeout",
+                  f"parsing page {page_id} took longer than {_soft(limit):.0f} s (soft time limit) and was "
+                  "stopped; the raw page is kept — fix the parser or raise GOVINGEST_PROCESS_TIME_LIMIT, "
+                  "then run `govingest reparse`")
+            return
+        if outcome is None or (outcome.kind == "failed" and MemoryError.__name__ in error):
+            conn.rollback()
+            _fail(conn, page_id, "parse_memory",
+                  f"parsing page {page_id} exceeded the worker memory cap of "
+                  f"{settings.worker_memory_limit_mb} MB and was stopped; the raw page is kept — fix the "
+                  "parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, then run `govingest reparse`")
+            return
+        conn.commit()
+        metrics.DOCUMENTS.labels(outcome.kind).inc()
+        log.info("processed", extra={"outcome": outcome.kind, "document_id": outcome.document_id,
+                                     "error": outcome.error, "stats": stats.as_dict()})
+
+
+def _fail(conn: psycopg.Connection, page_id: int, kind: str, message: str) -> None:
+    fleet_db.fail_page(conn, page_id, kind=kind, message=message)
+    metrics.DOCUMENTS.labels("failed").inc()
+    log.warning(message, extra={"error_kind": kind})

@@ -1,0 +1,135 @@
+"""Process stored pages: raw page → parse → document, the one path every caller uses.
+
+`ingest`, `reparse`, the in-process crawl and the Celery `process` task all call
+`process_page` (or `process_pages` for batches), so a page becomes the same document
+whichever way it arrived. Bad input never escapes as an exception: a page that cannot
+be parsed leaves its URL in state 'failed' with the reason, and the caller goes on.
+
+A page that reached an outcome is stamped `processed_at`; one that did not (the
+database went away mid-way, a time limit raised through) stays unstamped and the
+dispatcher's sweep sends it again.
+
+Transactions are kept short on purpose: the page is read in one, parsed with no
+transaction open (an open transaction would hold back the change feed, whose cursor
+waits for the oldest running transaction), and written in another.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import psycopg
+
+from govingest.db.documents import DocumentWrite, write_documents
+from govingest.db.fleet import mark_processed
+from govingest.db.pages import PageNotFound, StoredPage, load_page
+from govingest.db.urls import record_parse_failure
+from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.stats import Stats
+from govingest.parsers.timeout import parse_with_timeout
+
+log = logging.getLogger(__name__)
+
+OutcomeKind = Literal["created", "updated", "unchanged", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    page_id: int
+    url_id: int | None
+    kind: OutcomeKind
+    document_id: int | None = None
+    error: str | None = None  # one line for a person when kind is 'failed' or 'skipped'
+
+
+def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
+    """The parsed document, or the reason it cannot be one (never raises)."""
+    try:
+        return parse_with_timeout(page.body, url=page.url, content_type=page.content_type,
+                                  body_selector=page.body_selector, stats=stats)
+    except ParseError as exc:
+        return exc.reason
+    except Exception as exc:  # a parser bug must not stop the worker; record it on the URL
+        # the traceback only at DEBUG: users get the one-line reason on the URL
+        log.error("parser crashed", extra={"page_id": page.page_id, "url": page.url, "error": repr(exc)},
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        stats.update("parser_crashes")
+        return ParseError.from_crash(exc).reason
+
+
+def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:
+    with conn.transaction():
+        record_parse_failure(conn, page.url_id, kind="parse", message=reason)
+    stats.update("documents_failed")
+    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
+
+
+def _load(conn: psycopg.Connection, page_id: int) -> StoredPage | ProcessOutcome:
+    try:
+        with conn.transaction():
+            return load_page(conn, page_id)
+    except PageNotFound as exc:
+        return ProcessOutcome(page_id, None, "skipped", error=str(exc))
+
+
+def process_page(conn: psycopg.Connection, page_id: int, *, stats: Stats | None = None) -> ProcessOutcome:
+    """Parse stored page `page_id` and write its document (one transaction)."""
+    return process_pages(conn, [page_id], stats=stats, batch_size=1)[0]
+
+
+def process_pages(
+    conn: psycopg.Connection, page_ids: Sequence[int], *, stats: Stats | None = None, batch_size: int = 100
+) -> list[ProcessOutcome]:
+    """Process many pages, writing documents in batches of `batch_size` (bulk paths).
+
+    If a batch write fails (e.g. a constraint a parse output violates), its documents
+    are retried one by one so one bad document costs only itself.
+    """
+    stats = stats if stats is not None else Stats()
+    outcomes: dict[int, ProcessOutcome] = {}
+    pending: list[tuple[StoredPage, DocumentWrite]] = []
+
+    def write(batch: list[tuple[StoredPage, DocumentWrite]]) -> None:
+        try:
+            results = write_documents(conn, [w for _, w in batch], stats=stats)
+        except psycopg.OperationalError:
+            raise  # the database is gone: the caller retries later, nothing is lost
+        except psycopg.DatabaseError as exc:
+            if len(batch) > 1:
+                for item in batch:
+                    write([item])
+                return
+            page = batch[0][0]
+            reason = f"storing the document failed: {str(exc).strip().splitlines()[0]}"
+            log.error("document write failed", extra={"page_id": page.page_id, "error": reason})
+            outcomes[page.page_id] = _fail(conn, page, reason, stats)
+            return
+        for (page, _), res in zip(batch, results, strict=False):
+            outcomes[page.page_id] = ProcessOutcome(page.page_id, page.url_id, res.kind, res.document_id)
+
+    for page_id in page_ids:
+        loaded = _load(conn, page_id)
+        if isinstance(loaded, ProcessOutcome):
+            outcomes[page_id] = loaded
+            continue
+        page = loaded
+        if page.status >= 400:
+            outcomes[page_id] = ProcessOutcome(page_id, page.url_id, "skipped",
+                                               error=f"HTTP {page.status}: not a document")
+            continue
+        parsed = _parse_page(page, stats)
+        if isinstance(parsed, str):
+            outcomes[page_id] = _fail(conn, page, parsed, stats)
+            continue
+        pending.append((page, DocumentWrite(page.url_id, page.site, page_id, parsed)))
+        if len(pending) >= batch_size:
+            write(pending)
+            pending = []
+    if pending:
+        write(pending)
+    # Every page that reached an outcome is finished: stamped here, on the one path all
+    # callers share, so the dispatcher's sweep for unfinished pages never resends it.
+    mark_processed(conn, page_ids)
+    return [outcomes[p] for p in page_ids]
