@@ -2,16 +2,25 @@
 # Runs the normalization tests with opencc-python-reimplemented instead of the official
 # `opencc` binding, in a venv of its own (the two packages install the same module
 # `opencc` and must never share an environment). `make test` runs this after pytest.
+# The venv installs from uv.lock (the `compat-opencc-reimpl` dependency group, hashed),
+# never from whatever the index serves today.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv-opencc-reimpl
 PY=${PY:-python3}
-if [ ! -f "$VENV/.installed" ]; then
+UV=${UV:-.venv-tools/bin/uv}
+if [ ! -x "$UV" ]; then
+  echo "run_reimplementation.sh: $UV not found; run \`make install\` first (it bootstraps uv)" >&2
+  exit 1
+fi
+if [ ! -f "$VENV/.installed" ] || [ uv.lock -nt "$VENV/.installed" ]; then
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
-  # only what parsers/normalize.py and its tests import; never the official `opencc`
-  "$VENV/bin/pip" install -q opencc-python-reimplemented "pytest>=8" pytest-timeout "hypothesis>=6.100"
+  reqs=$(mktemp)
+  trap 'rm -f "$reqs"' EXIT
+  "$UV" export --frozen --quiet --format requirements-txt --only-group compat-opencc-reimpl \
+      --no-emit-project --output-file "$reqs"
+  "$UV" pip install --quiet --python "$VENV/bin/python" --require-hashes -r "$reqs"
   touch "$VENV/.installed"
 fi
 PYTHONPATH=. "$VENV/bin/python" -c "
