@@ -57,7 +57,7 @@ def _documents(url: str) -> int:
 def _prepare(url: str, sites: list) -> None:
     from govingest.db.connect import connect
     from govingest.db.migrate import migrate
-    from govingest.workers.local.runner import seed_sites
+    from govingest.workers.stages.seed import seed_sites
 
     with connect(url) as conn:
         migrate(conn)

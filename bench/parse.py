@@ -25,7 +25,7 @@ import trafilatura  # noqa: E402
 
 from govingest.parsers.model import ParseError  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
-from govingest.parsers.stats import Stats  # noqa: E402
+from govingest.stats import Stats  # noqa: E402
 
 DEFAULT_PAGES = ROOT / "tests" / "fixtures" / "real" / "html"
 

@@ -8,7 +8,8 @@ machine is busy. The documents are sized like the seeds: each is a parsed seed
 per-document offset, so every document has distinct content and its own MinHash
 (computed outside the timing); every tenth is a near-copy of the one before it, so the
 near-duplicate lookup also finds and joins clusters. The URLs are registered before
-timing (the fetch stage does that); "store" is `write_document(s)`: document row,
+timing (the fetch stage does that); "store" is `document_write` (parse → rows) and
+`write_documents`, for one document or a batch: document row,
 sections, facts, change-feed event and LSH bands, in one transaction.
 
 Target (issue 3): store time per document ≤ 0.3 × parse time per document.
@@ -31,12 +32,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from govingest.db.documents import DocumentWrite, write_document, write_documents  # noqa: E402
+from govingest.db.documents import write_documents  # noqa: E402
+from govingest.db.frontier import ensure_site, register_url  # noqa: E402
 from govingest.db.migrate import migrate  # noqa: E402
-from govingest.db.urls import ensure_site, ensure_url  # noqa: E402
 from govingest.parsers.model import ParsedDocument  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
 from govingest.parsers.signature import sign  # noqa: E402
+from govingest.workers.stages.store import document_write  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -120,7 +122,7 @@ def main() -> int:
             migrate(conn)
             with conn.transaction():
                 ensure_site(conn, "bench")
-                url_ids = [ensure_url(conn, url=f"https://bench.gov.cn/{i}.html", site="bench")
+                url_ids = [register_url(conn, url=f"https://bench.gov.cn/{i}.html", site="bench", host="bench.gov.cn")
                            for i in range(2 * args.docs)]
             docs = make_docs(templates, 2 * args.docs)
             sizes = [(len(d.text), sum(1 for _ in _walk(d.outline)), len(d.facts)) for d in docs]
@@ -139,13 +141,13 @@ def main() -> int:
                 lo = r * per_round
                 start = time.perf_counter()
                 for u, d in zip(url_ids[lo:lo + per_round], docs[lo:lo + per_round], strict=False):
-                    write_document(conn, url_id=u, site="bench", page_id=None, doc=d)
+                    write_documents(conn, [document_write(u, "bench", None, d)])
                 singles.append((time.perf_counter() - start) / per_round)
                 lo += args.docs
                 start = time.perf_counter()
                 for b in range(lo, lo + per_round, args.batch):
                     end = min(b + args.batch, lo + per_round)
-                    write_documents(conn, [DocumentWrite(u, "bench", None, d)
+                    write_documents(conn, [document_write(u, "bench", None, d)
                                            for u, d in zip(url_ids[b:end], docs[b:end], strict=False)])
                 batches.append((time.perf_counter() - start) / per_round)
             single, batched = statistics.median(singles), statistics.median(batches)

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from govingest.crawler.urls import host_key
+
 DEFAULT_USER_AGENT = "govingest/0.1 (+https://github.com/govingest/govingest)"
 
 
@@ -97,12 +99,6 @@ _KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 
 
-def _host_of(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
-
-
 def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
     """Validate one `[[site]]` table; `where` says which (file and index) for messages."""
     name = raw.get("name")
@@ -132,7 +128,7 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
     for u in start_urls:
         if not isinstance(u, str) or urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname:
             raise fail("start_urls", f"has {u!r}, not an http(s) URL with a host")
-    hosts = raw.get("allowed_hosts") or sorted({_host_of(u) for u in start_urls})
+    hosts = raw.get("allowed_hosts") or sorted({host_key(u) for u in start_urls})
     for h in hosts:
         if not isinstance(h, str) or not h or "/" in h:
             raise fail("allowed_hosts", f"has {h!r}, expected a host name such as 'www.gov.cn' or 'host:port'")

@@ -8,12 +8,13 @@ order, case); we add what it leaves: dot segments, default ports, fragments.
 from __future__ import annotations
 
 import posixpath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import courlan
 
-from govingest.crawler.config import SiteConfig
+if TYPE_CHECKING:  # crawler.config imports host_key from here
+    from govingest.crawler.config import SiteConfig
 
 UrlKind = Literal["list", "article", "attachment"]
 
@@ -67,9 +68,18 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
 
 
 def host_key(url: str) -> str:
-    """`host[:port]` as politeness counts it (the port matters for loopback fixture sites)."""
+    """`host[:port]`, the one host key: politeness budgets, `urls.host`, site scope.
+
+    The default port of the scheme is dropped (`https://h:443/` and `https://h/` are one
+    host), any other port kept (loopback fixture sites differ only by port); an IPv6
+    literal keeps its brackets, as in a URL. File URLs (ingested files) are 'localfile'.
+    """
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return "localfile" if parts.scheme == "file" else "unknown"
+    if ":" in host:
+        host = f"[{host}]"
     port = parts.port
     return f"{host}:{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme) else host
 
@@ -84,7 +94,7 @@ def in_scope(url: str, site: SiteConfig) -> bool:
     if parts.scheme not in ("http", "https"):
         return False
     key = host_key(url)
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
     return key in site.allowed_hosts or host in site.allowed_hosts
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from govingest.redact import redact, redact_dsn
+
 log = logging.getLogger(__name__)
 
 # The embedded server handle must live as long as the process: pgserver stops the
@@ -86,11 +88,9 @@ def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Con
     try:
         return psycopg.connect(url, autocommit=autocommit, **kwargs)
     except psycopg.OperationalError as exc:
-        from govingest.workers.observe.log import redact
-
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailable(
-            f"cannot connect to PostgreSQL at {redact(url)}: {first}; check DATABASE_URL "
+            f"cannot connect to PostgreSQL at {redact_dsn(url)}: {first}; check DATABASE_URL "
             "and that the server is running (unset DATABASE_URL to use the embedded one)") from exc
 
 

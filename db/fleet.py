@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 
-if TYPE_CHECKING:
-    from govingest.db.frontier import Claim
+from govingest.db.frontier import CLAIMABLE_SQL, Claim, record_parse_failure
+from govingest.states import ErrorKind
 
 
 def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> Claim | None:
@@ -31,8 +31,6 @@ def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> Claim | N
     None means the message is stale (fetched already, or its lease was reaped and the
     URL handed out again): the task must do nothing.
     """
-    from govingest.db.frontier import Claim
-
     row = conn.execute(
         """SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash,
                   fail_count, last_fetched_at IS NOT NULL
@@ -134,13 +132,11 @@ def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
     conn.commit()
 
 
-def fail_page(conn: psycopg.Connection, page_id: int, *, kind: str, message: str) -> None:
+def fail_page(conn: psycopg.Connection, page_id: int, *, kind: ErrorKind, message: str) -> None:
     """End a page that cannot be processed: its URL is `failed` with the reason, the page done.
 
     The raw page stays for `govingest reparse`.
     """
-    from govingest.db.urls import record_parse_failure
-
     with conn.transaction():
         row = conn.execute("UPDATE pages SET processed_at = now() WHERE id = %s RETURNING url_id",
                            (page_id,)).fetchone()
@@ -207,7 +203,7 @@ def outstanding_leases(conn: psycopg.Connection) -> int:
 def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) -> FleetStatus:
     """Lease, queue and throughput figures for `govingest status` and for run completion."""
     row = conn.execute(
-        """
+        f"""
         WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
              p AS (SELECT pages.*, u.kind FROM pages JOIN u ON u.id = pages.url_id)
         SELECT
@@ -215,7 +211,7 @@ def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) ->
           (SELECT count(*) FROM u WHERE lease_until IS NOT NULL AND lease_until < now()),
           (SELECT min(lease_until) FROM u WHERE lease_until IS NOT NULL),
           (SELECT count(*) FROM u WHERE lease_until IS NULL
-                                    AND state IN ('new', 'queued', 'done', 'failed')
+                                    AND state IN ({CLAIMABLE_SQL})
                                     AND next_fetch_at <= now()),
           (SELECT count(*) FROM p WHERE processed_at IS NULL),
           (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),

@@ -1,5 +1,9 @@
 """The frontier: every URL's state, schedule and lease, and each host's politeness budget.
 
+The one owner of the URL lifecycle: no other module writes `urls.state` (or the error
+columns that go with it). The states and error kinds are `govingest.states`; the
+fetch and process stages decide which one a URL ends in, this module stores it.
+
 Why politeness is enforced here, when URLs are handed out: a worker that sleeps to be
 polite holds a slot doing nothing, and N workers sleeping independently still hit a
 host N times as often. `claim_due` locks each host's row (`FOR UPDATE SKIP LOCKED`),
@@ -7,23 +11,25 @@ hands out at most one URL per host per `interval_seconds` and never more in flig
 than the host's concurrency, then moves the host's `next_allowed_at` on. Every
 dispatcher and in-process runner goes through it, so the budget holds fleet-wide.
 
-States: new → fetching (leased) → done | failed | gone. `done` and `failed` URLs come
+States (`UrlState`): new → fetching (leased) → done | failed | gone. `done` and `failed` URLs come
 back when their `next_fetch_at` arrives (list pages often, articles rarely, failures
 with backoff); `gone` ones (404, robots Disallow, out of scope) never do.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, NamedTuple
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-State = Literal["new", "queued", "fetching", "done", "failed", "gone"]
-# States whose URLs are fetched again once next_fetch_at has come.
-_CLAIMABLE = ("new", "queued", "done", "failed")
+from govingest.states import CLAIMABLE, ErrorKind, UrlState
+
+# `state IN (...)` of the URLs a claim may hand out (they come back once due)
+CLAIMABLE_SQL = ", ".join(f"'{s}'" for s in CLAIMABLE)
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,9 @@ class Outcome:
     None keeps the stored count, an int sets it (0 after a success).
     """
 
-    state: State
+    state: UrlState
     status: int | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     message: str | None = None
     next_fetch_in: float | None = None  # None = never again (gone) or keep
     fail_count: int | None = None
@@ -64,7 +70,22 @@ class Outcome:
     kind: str | None = None  # reclassify (an "article" that turned out to be a PDF)
 
 
-def upsert_site(conn: psycopg.Connection, name: str, config: dict) -> None:
+class NewUrl(NamedTuple):
+    """A URL entering the frontier: canonical, in scope (the caller checked), its kind and
+    its politeness key (`crawler.urls.host_key`, the one host-key function)."""
+
+    url: str
+    kind: str | None
+    host: str
+
+
+def ensure_site(conn: psycopg.Connection, name: str, config: dict[str, Any] | None = None) -> None:
+    """Create the site row if missing (an existing site's config is left alone): ingest."""
+    conn.execute("INSERT INTO sites (name, config) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                 (name, Jsonb(config or {})))
+
+
+def upsert_site(conn: psycopg.Connection, name: str, config: dict[str, Any]) -> None:
     conn.execute(
         """INSERT INTO sites (name, config) VALUES (%s, %s::jsonb)
            ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, updated_at = now()""",
@@ -85,34 +106,75 @@ def set_host_budget(conn: psycopg.Connection, host: str, *, interval: float, con
 def add_urls(
     conn: psycopg.Connection,
     site: str,
-    urls: Iterable[tuple[str, str | None]],
+    urls: Iterable[NewUrl],
     depth: int,
     discovered_from: int | None,
     *,
     max_urls: int | None = None,
 ) -> int:
-    """Insert canonical in-scope URLs (already checked by the caller); return how many were new.
+    """Insert canonical in-scope URLs (already checked by the caller) as `new`; return how
+    many were new.
 
     The unique key on `urls.url` deduplicates: a URL already known keeps its state,
     schedule and depth. `max_urls` caps the site's frontier size (its max_pages).
     """
-    from govingest.db.urls import host_of  # canonical URLs carry no default port: netloc is host[:port]
-
-    rows = list(dict(urls).items())  # unique, in discovery order
+    rows = list({u.url: u for u in urls}.values())  # unique, in discovery order
     if not rows:
         return 0
     room = None
     if max_urls is not None:
-        have = conn.execute("SELECT count(*) FROM urls WHERE site = %s", (site,)).fetchone()[0]
-        room = max_urls - int(have)
+        room = max_urls - _count(conn, "SELECT count(*) FROM urls WHERE site = %s", (site,))
         if room <= 0:
             return 0
     # One statement for the whole page's links: most are already known on a refetched
     # list page, and the cap counts only new ones, first found first.
     cur = conn.execute(_ADD_URLS, {
-        "urls": [u for u, _ in rows], "kinds": [k for _, k in rows], "hosts": [host_of(u) for u, _ in rows],
+        "urls": [u.url for u in rows], "kinds": [u.kind for u in rows], "hosts": [u.host for u in rows],
         "room": room, "site": site, "depth": depth, "from": discovered_from})
     return cur.rowcount
+
+
+def _count(conn: psycopg.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None  # an aggregate always returns a row
+    return int(row[0])
+
+
+def register_url(conn: psycopg.Connection, *, url: str, site: str, host: str, kind: str = "article") -> int:
+    """Id of a URL that enters without the crawler (an ingested file), inserting it as
+    already fetched (`done`) when new.
+
+    An existing URL keeps its site and frontier state; ingesting a file over a URL
+    the crawler also knows simply adds a page to it.
+    """
+    row = conn.execute(
+        """INSERT INTO urls (url, site, host, kind, state, last_fetched_at)
+           VALUES (%s, %s, %s, %s, %s, now())
+           ON CONFLICT (url) DO UPDATE SET last_fetched_at = now()
+           RETURNING id""",
+        (url, site, host, kind, UrlState.DONE),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def record_parse_failure(conn: psycopg.Connection, url_id: int, *, kind: ErrorKind, message: str) -> None:
+    """The page was stored but cannot become a document: the URL ends `failed` with why."""
+    conn.execute(
+        """UPDATE urls SET state = %s, last_error_kind = %s, last_error = %s,
+                           lease_until = NULL, lease_owner = NULL
+           WHERE id = %s""",
+        (UrlState.FAILED, kind, message[:2000], url_id),
+    )
+
+
+def record_parsed(conn: psycopg.Connection, url_ids: Sequence[int]) -> None:
+    """Documents of these URLs are being written: those whose earlier parse failed are
+    healthy again (`done`, error cleared). Sent inside the document write's pipeline."""
+    conn.execute(
+        """UPDATE urls SET state = %s, last_error_kind = NULL, last_error = NULL
+           WHERE id = ANY(%s) AND state = %s AND last_error_kind = %s""",
+        (UrlState.DONE, list(url_ids), UrlState.FAILED, ErrorKind.PARSE))
 
 
 _ADD_URLS = """
@@ -138,12 +200,12 @@ def claim_due(
     claims: list[Claim] = []
     with conn.transaction():
         hosts = conn.execute(
-            """SELECT h.host, h.interval_seconds, h.concurrency, h.crawl_delay,
+            f"""SELECT h.host, h.interval_seconds, h.concurrency, h.crawl_delay,
                       h.robots_fetched_at IS NULL
                FROM hosts h
                WHERE h.next_allowed_at <= clock_timestamp()
                  AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
-                               AND u.state IN ('new', 'queued', 'done', 'failed')
+                               AND u.state IN ({CLAIMABLE_SQL})
                                AND u.next_fetch_at <= now()
                                AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
                ORDER BY h.next_allowed_at
@@ -164,10 +226,10 @@ def claim_due(
             if in_flight >= concurrency:
                 continue
             row = conn.execute(
-                """UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
+                f"""UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
                           lease_owner = %(owner)s
                    WHERE id = (SELECT id FROM urls
-                               WHERE host = %(host)s AND state IN ('new', 'queued', 'done', 'failed')
+                               WHERE host = %(host)s AND state IN ({CLAIMABLE_SQL})
                                  AND next_fetch_at <= now()
                                  AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
                                ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
@@ -219,10 +281,10 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
     Lets a runner sleep exactly until the next host slot instead of polling blindly.
     """
     row = conn.execute(
-        """SELECT extract(epoch FROM min(greatest(d.due, h.next_allowed_at)) - clock_timestamp())
+        f"""SELECT extract(epoch FROM min(greatest(d.due, h.next_allowed_at)) - clock_timestamp())
            FROM hosts h CROSS JOIN LATERAL (
                SELECT u.next_fetch_at AS due FROM urls u
-               WHERE u.host = h.host AND u.state IN ('new', 'queued', 'done', 'failed')
+               WHERE u.host = h.host AND u.state IN ({CLAIMABLE_SQL})
                  AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
                ORDER BY u.next_fetch_at LIMIT 1) d""",
         {"sites": sites},
@@ -380,7 +442,7 @@ def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[
 def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
     """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
     row = conn.execute(
-        "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'queued', 'fetching')", (sites,)
+        "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'fetching')", (sites,)
     ).fetchone()
     conn.commit()
     return int(row[0])

@@ -6,7 +6,8 @@ so the in-process runner, the Celery tasks and the tests all speak the same type
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import date
 from typing import Any, Literal
 
 Script = Literal["hans", "hant"]
@@ -119,23 +120,66 @@ class Signature:
     minhash: list[int]  # datasketch MinHash hashvalues over character 5-grams
 
 
+# Field metadata: the field is a column of `documents` (same name; a migration adds it).
+# `hashed=False` leaves it out of the output hash that decides whether a reparse
+# rewrites the document (the outline is hashed through its `sections` rows instead).
+COLUMN: dict[str, Any] = {"column": True, "hashed": True}
+COLUMN_NOT_HASHED: dict[str, Any] = {"column": True, "hashed": False}
+
+
+def _column_value(value: Any) -> Any:
+    """A field's value as the database stores it: dataclasses and nodes as JSON-able data."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, list):
+        return [v.to_json() if hasattr(v, "to_json") else v for v in value]
+    return value
+
+
+def published_date(value: str | None) -> date | None:
+    """The date part of a `published_at` ("YYYY-MM-DD[THH:MM]"), None when there is none."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 @dataclass
 class ParsedDocument:
+    """One parse. Fields marked COLUMN are stored in `documents` as they are: adding one
+    here plus a migration adding the column is all it takes to store a new field."""
+
     url: str | None
-    title: str | None
-    published_at: str | None
-    source: str | None
-    site_name: str | None
-    script: Script
-    text: str
-    outline: list[OutlineNode]
-    facts: list[Fact]
-    flags: Flags
-    removed: list[str]
-    signature: Signature
-    encoding: str | None = None
-    extract_method: str | None = None
-    parser_version: str = PARSER_VERSION
+    title: str | None = field(metadata=COLUMN)
+    published_at: str | None = field(metadata=COLUMN)
+    source: str | None = field(metadata=COLUMN)
+    site_name: str | None = field(metadata=COLUMN)
+    script: Script = field(metadata=COLUMN)
+    text: str = field(metadata=COLUMN)
+    outline: list[OutlineNode] = field(metadata=COLUMN_NOT_HASHED)
+    facts: list[Fact]  # rows of `facts`
+    flags: Flags = field(metadata=COLUMN)
+    removed: list[str] = field(metadata=COLUMN)
+    signature: Signature  # stored as content_hash and minhash (see `columns`)
+    encoding: str | None = field(default=None, metadata=COLUMN)
+    extract_method: str | None = field(default=None, metadata=COLUMN)
+    parser_version: str = field(default=PARSER_VERSION, metadata=COLUMN_NOT_HASHED)
+
+    def columns(self) -> dict[str, Any]:
+        """`documents` columns of this parse (name → value); jsonb values as JSON-able data."""
+        out = {f.name: _column_value(getattr(self, f.name)) for f in fields(self) if f.metadata.get("column")}
+        out["published_date"] = published_date(self.published_at)
+        out["content_hash"] = self.signature.content_hash
+        out["minhash"] = list(self.signature.minhash)
+        return out
+
+    def hashed_values(self) -> list[Any]:
+        """What a consumer sees of this parse besides its sections and facts, in field
+        order: the input of the output hash (a change here means a rewrite)."""
+        return [self.url, *(_column_value(getattr(self, f.name)) for f in fields(self)
+                            if f.metadata.get("column") and f.metadata.get("hashed"))]
 
     def to_json(self) -> dict[str, Any]:
         """The `govingest parse` object of DESIGN.md, nothing more."""

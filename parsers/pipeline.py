@@ -17,8 +17,8 @@ from govingest.parsers.model import Metadata, ParsedDocument, ParseError
 from govingest.parsers.normalize import detect_script, normalize_paragraphs
 from govingest.parsers.outline import parse_outline
 from govingest.parsers.signature import sign
-from govingest.parsers.stats import Stats
 from govingest.parsers.text_metadata import title_from_text
+from govingest.stats import Stats
 
 
 def parse(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from govingest.parsers.model import ParsedDocument, ParseError
-from govingest.parsers.stats import Stats
+from govingest.stats import Stats
 
 T = TypeVar("T")
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from govingest.crawler.urls import host_key
 from govingest.db import frontier
-from govingest.db.frontier import Outcome
+from govingest.db.frontier import NewUrl, Outcome
 from govingest.db.migrate import migrate
 
 
@@ -22,7 +23,7 @@ def conn(fresh_database_url: str) -> Iterator[psycopg.Connection]:
 
 
 def add(conn: psycopg.Connection, urls: list[str], **kw) -> int:
-    n = frontier.add_urls(conn, "s", [(u, "article") for u in urls], kw.pop("depth", 0), kw.pop("src", None), **kw)
+    n = frontier.add_urls(conn, "s", [NewUrl(u, "article", host_key(u)) for u in urls], kw.pop("depth", 0), kw.pop("src", None), **kw)
     conn.commit()
     return n
 

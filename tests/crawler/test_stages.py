@@ -10,10 +10,12 @@ import pytest
 
 from govingest.crawler.config import parse_site
 from govingest.crawler.fetch import make_client
+from govingest.crawler.urls import host_key
 from govingest.db import frontier
+from govingest.db.frontier import NewUrl
 from govingest.db.migrate import migrate
-from govingest.workers.local.runner import seed_sites
 from govingest.workers.stages.fetch import MAX_RETRIES, fetch_url
+from govingest.workers.stages.seed import seed_sites
 
 LIST = b"""<html><body><a href="/a/t20240101_1.htm">one</a><a href="/admin/t20240101_2.htm">secret</a>
 <a href="/files/x.pdf">pdf</a><a href="http://elsewhere.example/t20240101_3.htm">off-site</a>
@@ -149,7 +151,7 @@ def test_list_article_attachment_and_robots(env, base: str) -> None:
 def test_retries_with_retry_after_then_backoff_then_give_up(env, base: str) -> None:
     conn, site, client = env
     flaky = base + "/flaky.htm"
-    frontier.add_urls(conn, "t", [(flaky, "article")], 1, None)
+    frontier.add_urls(conn, "t", [NewUrl(flaky, "article", host_key(flaky))], 1, None)
     frontier.store_robots(conn, site.allowed_hosts[0], text="", status=404, crawl_delay=None)
     conn.commit()
     STATE["flaky"] = 0
@@ -183,7 +185,8 @@ def test_lost_lease_writes_nothing(env, base: str) -> None:
 def test_redirects_go_through_the_frontier(env, base: str) -> None:
     conn, site, client = env
     frontier.store_robots(conn, site.allowed_hosts[0], text="", status=404, crawl_delay=None)
-    frontier.add_urls(conn, "t", [(base + "/r/t20240101_0.htm", "article")], 1, None)
+    start = base + "/r/t20240101_0.htm"
+    frontier.add_urls(conn, "t", [NewUrl(start, "article", host_key(start))], 1, None)
     conn.commit()
     REQUESTS.clear()
     url = base + "/r/t20240101_0.htm"
@@ -222,7 +225,7 @@ def test_office_attachment_recorded_with_type_and_size(env, base: str) -> None:
     conn, site, client = env
     frontier.store_robots(conn, site.allowed_hosts[0], text="", status=404, crawl_delay=None)
     docx = base + "/files/y.docx"
-    frontier.add_urls(conn, "t", [(docx, "attachment")], 1, None)
+    frontier.add_urls(conn, "t", [NewUrl(docx, "attachment", host_key(docx))], 1, None)
     conn.commit()
     out = fetch_url(conn, claim_one(conn, docx), site, client, owner="me")
     assert out.error_kind is None and out.page_id is None

@@ -6,8 +6,11 @@ import hashlib
 import psycopg
 from datasketch import MinHash
 
-from govingest.db.urls import ensure_site, ensure_url
+from govingest.crawler.urls import host_key
+from govingest.db.documents import DocumentWrite, WriteResult, write_documents
+from govingest.db.frontier import ensure_site, register_url
 from govingest.parsers.model import Fact, Flags, OutlineNode, ParsedDocument, Signature
+from govingest.workers.stages.store import document_write
 
 
 def minhash_of(text: str, num_perm: int = 128) -> list[int]:
@@ -38,10 +41,20 @@ def make_doc(text: str, *, title: str = "标题", facts: int = 2, with_minhash: 
 def add_url(conn: psycopg.Connection, url: str, site: str = "t") -> int:
     with conn.transaction():
         ensure_site(conn, site)
-        return ensure_url(conn, url=url, site=site)
+        return register_url(conn, url=url, site=site, host=host_key(url))
 
 
 def count(conn: psycopg.Connection, sql: str, *params: object) -> int:
     row = conn.execute(sql, params).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def writes(url_ids: list[int], docs: list[ParsedDocument], site: str = "t") -> list[DocumentWrite]:
+    """What the process stage hands `write_documents` for these parses (its own converter)."""
+    return [document_write(u, site, None, d) for u, d in zip(url_ids, docs, strict=True)]
+
+
+def write_one(conn: psycopg.Connection, url_id: int, doc: ParsedDocument, site: str = "t") -> WriteResult:
+    """Store one parse the way the process stage does: a batch of one."""
+    return write_documents(conn, writes([url_id], [doc], site))[0]

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from govingest.db.documents import DocumentWrite, write_document, write_documents
+from govingest.db.documents import write_documents
 from govingest.parsers.model import Fact
-from tests.db.helpers import add_url, count, make_doc
+from tests.db.helpers import add_url, count, make_doc, write_one, writes
 
 TEXT = "一、总体情况\n全市检查企业29136家，约1.84万人次参与。\n二、下一步\n继续加强监管。"
 
@@ -26,7 +26,7 @@ def events(conn: psycopg.Connection) -> list[tuple[int, str]]:
 
 def test_new_document_is_created_with_sections_facts_and_one_event(conn: psycopg.Connection) -> None:
     url_id = add_url(conn, "https://www.gov.cn/a/1.html")
-    res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT, facts=3))
+    res = write_one(conn, url_id, make_doc(TEXT, facts=3))
     assert res.kind == "created"
     assert events(conn) == [(res.document_id, "created")]
     assert conn.execute("SELECT url, site, title, published_date::text, text FROM documents").fetchall() == [
@@ -39,9 +39,9 @@ def test_new_document_is_created_with_sections_facts_and_one_event(conn: psycopg
 
 def test_same_document_twice_writes_nothing_the_second_time(conn: psycopg.Connection) -> None:
     url_id = add_url(conn, "https://www.gov.cn/a/1.html")
-    first = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT))
+    first = write_one(conn, url_id, make_doc(TEXT))
     row_version = conn.execute("SELECT xmin::text FROM documents").fetchone()
-    second = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT))
+    second = write_one(conn, url_id, make_doc(TEXT))
     assert (second.kind, second.document_id) == ("unchanged", first.document_id)
     assert count(conn, "SELECT count(*) FROM documents") == 1
     assert events(conn) == [(first.document_id, "created")]
@@ -51,9 +51,9 @@ def test_same_document_twice_writes_nothing_the_second_time(conn: psycopg.Connec
 
 def test_changed_document_is_replaced_with_one_updated_event(conn: psycopg.Connection) -> None:
     url_id = add_url(conn, "https://www.gov.cn/a/1.html")
-    first = write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc(TEXT, facts=3))
+    first = write_one(conn, url_id, make_doc(TEXT, facts=3))
     changed = make_doc(TEXT + "\n新增一段。", facts=1)
-    res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=changed)
+    res = write_one(conn, url_id, changed)
     assert (res.kind, res.document_id) == ("updated", first.document_id)
     assert events(conn) == [(first.document_id, "created"), (first.document_id, "updated")]
     assert count(conn, "SELECT count(*) FROM facts") == 1  # old facts replaced, not appended
@@ -61,20 +61,20 @@ def test_changed_document_is_replaced_with_one_updated_event(conn: psycopg.Conne
     assert conn.execute("SELECT text FROM documents").fetchone() == (TEXT + "\n新增一段。",)
     # a title-only change (same text, same content hash) is still a change consumers must see
     retitled = make_doc(TEXT + "\n新增一段。", facts=1, title="新标题")
-    assert write_document(conn, url_id=url_id, site="t", page_id=None, doc=retitled).kind == "updated"
+    assert write_one(conn, url_id, retitled).kind == "updated"
     assert len(events(conn)) == 3
 
 
 def test_failure_mid_transaction_leaves_nothing_partial(conn: psycopg.Connection) -> None:
     url_id = add_url(conn, "https://www.gov.cn/a/1.html")
     good = make_doc(TEXT, facts=2)
-    write_document(conn, url_id=url_id, site="t", page_id=None, doc=good)
+    write_one(conn, url_id, good)
     before = conn.execute("SELECT text, output_hash FROM documents").fetchone()
     # the document and its sections are written, then a fact violates NOT NULL (indicator)
     bad = make_doc(TEXT + "改", facts=2)
     bad.facts.append(Fact(indicator=None, value=1, unit="家", qualifier=None, span=(0, 1), section=None))  # type: ignore[arg-type]
     with pytest.raises(psycopg.errors.NotNullViolation):
-        write_document(conn, url_id=url_id, site="t", page_id=None, doc=bad)
+        write_one(conn, url_id, bad)
     assert conn.execute("SELECT text, output_hash FROM documents").fetchone() == before
     assert count(conn, "SELECT count(*) FROM facts") == 2
     assert count(conn, "SELECT count(*) FROM sections") == 3
@@ -82,7 +82,7 @@ def test_failure_mid_transaction_leaves_nothing_partial(conn: psycopg.Connection
     # and a new document failing the same way leaves no row at all
     other = add_url(conn, "https://www.gov.cn/a/2.html")
     with pytest.raises(psycopg.errors.NotNullViolation):
-        write_document(conn, url_id=other, site="t", page_id=None, doc=bad)
+        write_one(conn, other, bad)
     assert count(conn, "SELECT count(*) FROM documents") == 1
     assert count(conn, "SELECT count(*) FROM doc_lsh_bands b JOIN documents d ON d.id=b.document_id "
                        "WHERE d.url_id = %s", other) == 0
@@ -91,13 +91,13 @@ def test_failure_mid_transaction_leaves_nothing_partial(conn: psycopg.Connection
 def test_batch_write_matches_single_writes(conn: psycopg.Connection) -> None:
     ids = [add_url(conn, f"https://www.gov.cn/a/{i}.html") for i in range(5)]
     docs = [make_doc(f"{TEXT}\n第{i}篇。", facts=i) for i in range(5)]
-    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
+    res = write_documents(conn, writes(ids, docs))
     assert [r.kind for r in res] == ["created"] * 5
     assert count(conn, "SELECT count(*) FROM facts") == sum(range(5))
-    again = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
+    again = write_documents(conn, writes(ids, docs))
     assert [r.kind for r in again] == ["unchanged"] * 5
     docs[2] = make_doc("完全不同的内容。", facts=1)
-    mixed = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
+    mixed = write_documents(conn, writes(ids, docs))
     assert [r.kind for r in mixed] == ["unchanged", "unchanged", "updated", "unchanged", "unchanged"]
     assert count(conn, "SELECT count(*) FROM doc_events") == 6
 
@@ -107,9 +107,9 @@ def test_near_duplicates_share_a_cluster(conn: psycopg.Connection) -> None:
     near = base + "特此通知。"
     far = "二〇二四年第一季度国民经济运行情况：全市地区生产总值同比增长百分之五点二，规模以上工业增加值稳步增长。" * 3
     ids = [add_url(conn, f"https://www.gov.cn/c/{i}.html") for i in range(3)]
-    a = write_document(conn, url_id=ids[0], site="t", page_id=None, doc=make_doc(base, with_minhash=True))
-    b = write_document(conn, url_id=ids[1], site="t", page_id=None, doc=make_doc(near, with_minhash=True))
-    c = write_document(conn, url_id=ids[2], site="t", page_id=None, doc=make_doc(far, with_minhash=True))
+    a = write_one(conn, ids[0], make_doc(base, with_minhash=True))
+    b = write_one(conn, ids[1], make_doc(near, with_minhash=True))
+    c = write_one(conn, ids[2], make_doc(far, with_minhash=True))
     clusters = dict(conn.execute("SELECT id, cluster_id FROM documents").fetchall())
     assert clusters[a.document_id] == a.document_id
     assert clusters[b.document_id] == a.document_id
@@ -126,7 +126,7 @@ def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Co
     first = None
     for i in range(30):
         url_id = add_url(conn, f"https://www.gov.cn/r/{i}.html")
-        res = write_document(conn, url_id=url_id, site="t", page_id=None, doc=doc)
+        res = write_one(conn, url_id, doc)
         first = first or res.document_id
     assert {r[0] for r in conn.execute("SELECT cluster_id FROM documents")} == {first}
     bands = neardup.band_hashes(doc.signature.minhash)
@@ -148,7 +148,7 @@ def test_concurrent_near_duplicates_join_one_cluster(migrated_database_url: str)
         try:
             with psycopg.connect(migrated_database_url, autocommit=True) as c:
                 barrier.wait()
-                write_document(c, url_id=ids[i], site="t", page_id=None, doc=docs[i])
+                write_one(c, ids[i], docs[i])
         except BaseException as exc:
             errors.append(exc)
 
@@ -175,8 +175,7 @@ def test_concurrent_writers_of_one_url_make_one_document(migrated_database_url: 
         try:
             with psycopg.connect(migrated_database_url, autocommit=True) as c:
                 barrier.wait()
-                kinds.append(write_document(c, url_id=url_id, site="t", page_id=None,
-                                            doc=make_doc(TEXT + "版" * (i % 2))).kind)
+                kinds.append(write_one(c, url_id, make_doc(TEXT + "版" * (i % 2))).kind)
         except BaseException as exc:
             errors.append(exc)
 
@@ -199,14 +198,13 @@ def test_near_duplicates_in_one_batch_form_one_cluster(conn: psycopg.Connection)
     docs = [make_doc(base, with_minhash=True), make_doc(base + "附件：责任人名单。", with_minhash=True),
             make_doc("全县完成造林面积一万二千亩，森林覆盖率达到百分之六十三，生态环境持续改善。" * 4,
                      with_minhash=True)]
-    res = write_documents(conn, [DocumentWrite(u, "t", None, d) for u, d in zip(ids, docs, strict=False)])
+    res = write_documents(conn, writes(ids, docs))
     clusters = dict(conn.execute("SELECT id, cluster_id FROM documents").fetchall())
     assert clusters[res[0].document_id] == clusters[res[1].document_id] == res[0].document_id
     assert clusters[res[2].document_id] == res[2].document_id
     assert count(conn, "SELECT count(*) FROM documents WHERE cluster_id IS NULL") == 0
     # the far document changes into a near-duplicate of the first: it joins that cluster
-    moved = write_document(conn, url_id=ids[2], site="t", page_id=None,
-                           doc=make_doc(base + "特此通知。", with_minhash=True))
+    moved = write_one(conn, ids[2], make_doc(base + "特此通知。", with_minhash=True))
     assert moved.kind == "updated"
     assert conn.execute("SELECT cluster_id FROM documents WHERE id = %s",
                         (moved.document_id,)).fetchone() == (res[0].document_id,)
@@ -222,11 +220,10 @@ def test_worker_killed_mid_write_leaves_nothing(migrated_database_url: str) -> N
         url_id = add_url(c, "https://www.gov.cn/killed.html")
     child = f"""
 import os, psycopg
-from govingest.db.documents import write_document
-from tests.db.helpers import make_doc
+from tests.db.helpers import make_doc, write_one
 conn = psycopg.connect({migrated_database_url!r})
 conn.execute("SELECT 1")  # open a transaction: the write below becomes a savepoint in it
-write_document(conn, url_id={url_id}, site="t", page_id=None, doc=make_doc("写到一半"))
+write_one(conn, {url_id}, make_doc("写到一半"))
 assert conn.execute("SELECT count(*) FROM documents").fetchone() == (1,)  # written, uncommitted
 os._exit(9)  # killed before COMMIT
 """

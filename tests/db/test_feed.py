@@ -13,9 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from govingest.db.documents import write_document
 from govingest.db.feed import Event, UnknownCursor, latest_seq, read_events
-from tests.db.helpers import add_url, make_doc
+from tests.db.helpers import add_url, make_doc, write_one
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,9 +36,9 @@ def test_out_of_order_commits_are_not_skipped(migrated_database_url: str, xid_or
         xid_b = second_xid.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
         assert xid_a is not None and xid_b is not None and xid_a[0] < xid_b[0]
         # T1 writes first and takes the smaller seq, but stays open ...
-        late = write_document(t1, url_id=u1, site="t", page_id=None, doc=make_doc("迟到的文档。"))
+        late = write_one(t1, u1, make_doc("迟到的文档。"))
         # ... T2 takes the next seq and commits first.
-        early = write_document(t2, url_id=u2, site="t", page_id=None, doc=make_doc("先到的文档。"))
+        early = write_one(t2, u2, make_doc("先到的文档。"))
         t2.commit()
         visible = dict(reader.execute("SELECT document_id, seq FROM doc_events").fetchall())
         assert list(visible) == [early.document_id]  # T1 not committed yet
@@ -92,13 +91,13 @@ def test_view_applies_the_same_stable_prefix(migrated_database_url: str) -> None
 
     with psycopg.connect(migrated_database_url, autocommit=True) as setup:
         u1 = add_url(setup, "https://www.gov.cn/1.html")
-        d1 = write_document(setup, url_id=u1, site="t", page_id=None, doc=make_doc("一")).document_id
+        d1 = write_one(setup, u1, make_doc("一")).document_id
         await_visible(setup, {d1})
     with psycopg.connect(migrated_database_url) as open_tx, \
             psycopg.connect(migrated_database_url, autocommit=True) as reader:
         open_tx.execute("SELECT pg_current_xact_id()")  # an older transaction still running
         u2 = add_url(reader, "https://www.gov.cn/2.html")
-        d2 = write_document(reader, url_id=u2, site="t", page_id=None, doc=make_doc("二")).document_id
+        d2 = write_one(reader, u2, make_doc("二")).document_id
         assert d2 not in visible(reader), "an event newer than a running transaction was shown"
         open_tx.rollback()
         await_visible(reader, {d1, d2})
@@ -126,14 +125,14 @@ def test_tail_follow_prints_new_events_as_json_lines(migrated_database_url: str)
     env = {**os.environ, "DATABASE_URL": migrated_database_url, "GOVINGEST_FEED_POLL_SECONDS": "120"}
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         u1 = add_url(conn, "https://www.gov.cn/f/1.html")
-        first = write_document(conn, url_id=u1, site="t", page_id=None, doc=make_doc("第一篇"))
+        first = write_one(conn, u1, make_doc("第一篇"))
         proc = subprocess.Popen([sys.executable, "-m", "govingest", "tail", "--follow", "--limit", "2"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             lines = _lines(proc)
             line1 = json.loads(lines.get(timeout=30))
             assert (line1["document_id"], line1["kind"]) == (first.document_id, "created")
-            write_document(conn, url_id=u1, site="t", page_id=None, doc=make_doc("第一篇（修订）"))
+            write_one(conn, u1, make_doc("第一篇（修订）"))
             # the poll interval is 120 s and the process must exit within 30 s: only the
             # NOTIFY can have woken it
             line2 = json.loads(lines.get(timeout=30))

@@ -9,7 +9,7 @@ import pytest
 from govingest.db.connect import make_pool
 from govingest.db.pages import load_page, store_page
 from govingest.parsers import pipeline
-from govingest.parsers.stats import Stats
+from govingest.stats import Stats
 from govingest.workers.stages.process import process_page, process_pages
 from tests.db.helpers import add_url, count
 

@@ -6,8 +6,7 @@ import time
 import psycopg
 import pytest
 
-from govingest.db.documents import write_document
-from tests.db.helpers import add_url, make_doc
+from tests.db.helpers import add_url, make_doc, write_one
 
 VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls"]
 
@@ -15,7 +14,7 @@ VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls"]
 def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_url: str) -> None:
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         url_id = add_url(conn, "https://www.gov.cn/r.html")
-        write_document(conn, url_id=url_id, site="t", page_id=None, doc=make_doc("正文。", facts=2))
+        write_one(conn, url_id, make_doc("正文。", facts=2))
         conn.execute("SET ROLE govingest_reader")
         for view in VIEWS:
             # v_doc_events shows an event once no older transaction runs anywhere on the
@@ -54,7 +53,7 @@ def test_reader_follows_the_feed_through_the_view(migrated_database_url: str) ->
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         ids = [add_url(conn, f"https://www.gov.cn/v/{i}.html") for i in range(3)]
         for i, u in enumerate(ids[:2]):
-            write_document(conn, url_id=u, site="t", page_id=None, doc=make_doc(f"第{i}篇"))
+            write_one(conn, u, make_doc(f"第{i}篇"))
         conn.execute("SET ROLE govingest_reader")
         page = "SELECT xid, seq, kind FROM v_doc_events WHERE (xid, seq) > (%s, %s) ORDER BY xid, seq"
 
@@ -69,7 +68,7 @@ def test_reader_follows_the_feed_through_the_view(migrated_database_url: str) ->
         first = read_all((0, 0), 2)
         assert [r[2] for r in first] == ["created", "created"]
         conn.execute("RESET ROLE")
-        write_document(conn, url_id=ids[2], site="t", page_id=None, doc=make_doc("第2篇"))
+        write_one(conn, ids[2], make_doc("第2篇"))
         conn.execute("SET ROLE govingest_reader")
         rest = read_all(first[-1][:2], 1)
         assert [r[2] for r in rest] == ["created"] and rest[0][1] not in {r[1] for r in first}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from govingest.db.frontier import NewUrl
 from govingest.parsers import pipeline
 from govingest.workers.cli import main
 from tests.conftest import REAL, SEEDS
@@ -71,8 +72,8 @@ def test_list_pages_are_stored_finished_and_never_reparsed(migrated_database_url
     body = (REAL / "html" / "mhxqwer-wjmoe.gov.cn__index.html").read_bytes()
     with psycopg.connect(migrated_database_url) as conn:
         frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
-        frontier.add_urls(conn, "t", [("http://t.example/list/index.html", "list"),
-                                      ("http://t.example/a.htm", "article")], 0, None)
+        frontier.add_urls(conn, "t", [NewUrl("http://t.example/list/index.html", "list", "t.example"),
+                                      NewUrl("http://t.example/a.htm", "article", "t.example")], 0, None)
         ids = dict(conn.execute("SELECT kind, id FROM urls").fetchall())
         list_page = store_page(conn, url_id=ids["list"], status=200, headers={}, body=body, to_process=False)
         article_page = store_page(conn, url_id=ids["article"], status=200, headers={}, body=body)

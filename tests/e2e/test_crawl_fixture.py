@@ -20,7 +20,8 @@ from govingest.crawler.config import parse_sites
 from govingest.workers.fixture_site.server import FixtureSite, read_access_log
 from govingest.workers.fixture_site.sites import FaultSettings
 from govingest.workers.fixture_site.sites_toml import site_tables
-from govingest.workers.local.runner import CrawlResult, crawl
+from govingest.workers.local.runner import crawl
+from govingest.workers.stages.summary import CrawlResult
 from tests.conftest import EVAL, GOLD, _with_dbname
 
 RATE = 8.0  # requests/s per host asked of the crawler (robots Crawl-delay 0.1 allows 10)

@@ -68,7 +68,7 @@ def run_drill(pg: PrivatePostgres, redis: PrivateRedis, configs: list, *,
               process_app: str | None = None, work_dir: Path | None = None) -> DrillResult:
     from govingest.db.connect import connect
     from govingest.db.migrate import migrate
-    from govingest.workers.local.runner import seed_sites
+    from govingest.workers.stages.seed import seed_sites
 
     url = pg.create_database(f"drill_{uuid.uuid4().hex[:8]}")
     with connect(url) as conn:

@@ -18,6 +18,7 @@ import pytest
 from govingest.db import fleet as fleet_db
 from govingest.db import frontier
 from govingest.db.connect import connect
+from govingest.db.frontier import NewUrl
 from govingest.db.migrate import migrate
 from tests.fleet.servers import PrivateRedis, free_port
 
@@ -48,7 +49,7 @@ def _frontier(url: str, hosts: int, per_host: int) -> None:
         frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
         for h in range(hosts):
             host = f"h{h}.example"
-            frontier.add_urls(conn, "t", [(f"http://{host}/a{j}.htm", "article") for j in range(per_host)], 0, None)
+            frontier.add_urls(conn, "t", [NewUrl(f"http://{host}/a{j}.htm", "article", host) for j in range(per_host)], 0, None)
             frontier.set_host_budget(conn, host, interval=0.001, concurrency=per_host)
             frontier.store_robots(conn, host, text="", status=404, crawl_delay=None)
         conn.commit()
@@ -129,7 +130,7 @@ def _stored_page(conn: psycopg.Connection, n: int) -> int:
 
     if n == 0:
         frontier.upsert_site(conn, "t", {"name": "t", "start_urls": []})
-    frontier.add_urls(conn, "t", [(f"http://t.example/a{n}.htm", "article")], 0, None)
+    frontier.add_urls(conn, "t", [NewUrl(f"http://t.example/a{n}.htm", "article", "t.example")], 0, None)
     url_id = conn.execute("SELECT id FROM urls WHERE url = %s", (f"http://t.example/a{n}.htm",)).fetchone()[0]
     page_id = store_page(conn, url_id=url_id, status=200, headers={"content-type": "text/html; charset=utf-8"},
                          body=_article_body())
@@ -214,7 +215,7 @@ def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_u
     from govingest.workers.fixture_site import FixtureSite
     from govingest.workers.fixture_site.sites_toml import site_tables
     from govingest.workers.fleet.supervisor import Fleet, FleetOptions, status_lines
-    from govingest.workers.local.runner import seed_sites
+    from govingest.workers.stages.seed import seed_sites
 
     port = free_port()
     with FixtureSite(sites=["bulk"], articles=20, crawl_delay=0) as fx:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import io
 from collections import Counter
 
-from govingest.parsers.stats import Stats
-from govingest.workers.local.runner import CrawlResult, Progress, SiteSummary, format_summary
+from govingest.stats import Stats
+from govingest.workers.local.runner import Progress
+from govingest.workers.stages.summary import CrawlResult, SiteSummary, format_summary
 
 
 def test_progress_line_redraws_in_place_and_is_silent_off_a_terminal() -> None:

@@ -23,12 +23,23 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import psycopg
+
+from govingest.crawler.config import SiteConfig
+from govingest.db import fleet as fleet_db
+from govingest.db.connect import connect
+from govingest.db.migrate import migrate
+from govingest.redact import redact
+from govingest.stats import Stats
 from govingest.workers.fleet.dispatcher import Dispatcher, DispatchTotals
+from govingest.workers.stages.seed import prepare_frontier
+from govingest.workers.stages.summary import CrawlResult, SiteSummary, fill_totals
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +294,7 @@ class FleetResult:
 
 def run_fleet(
     database_url: str,
-    sites: list,  # list[crawler.config.SiteConfig]
+    sites: list[SiteConfig],
     *,
     workers: int = 2,
     redis_url: str | None = None,
@@ -297,11 +308,8 @@ def run_fleet(
     """Crawl `sites` on a local fleet of `workers` process workers until the crawl settles.
 
     The frontier is prepared exactly as the in-process crawl prepares it
-    (`workers.local.runner.prepare_frontier`), so both paths end with the same documents.
+    (`workers.stages.seed.prepare_frontier`), so both paths end with the same documents.
     """
-    from govingest.db.connect import connect
-    from govingest.db.migrate import migrate
-    from govingest.workers.local.runner import prepare_frontier
 
     opts = options or FleetOptions()
     opts.process_workers = workers
@@ -335,7 +343,7 @@ def run_fleet(
 
 def crawl_with_fleet(
     database_url: str,
-    sites: list,  # list[crawler.config.SiteConfig]
+    sites: list[SiteConfig],
     *,
     workers: int,
     redis_url: str | None = None,
@@ -345,17 +353,10 @@ def crawl_with_fleet(
     options: FleetOptions | None = None,
     read_timeout: float | None = None,
     total_timeout: float | None = None,
-):  # -> workers.local.runner.CrawlResult
+) -> CrawlResult:
     """`crawl --workers N` / `demo --workers N`: run the fleet, then summarise it in the
     in-process runner's own shape (`CrawlResult`), so both print the same table.
-    `read_timeout`/`total_timeout` mean what they mean to `workers.local.runner.crawl`."""
-    from collections import Counter
-
-    from govingest.db import fleet as fleet_db
-    from govingest.db.connect import connect
-    from govingest.parsers.stats import Stats
-    from govingest.workers.local.runner import CrawlResult, SiteSummary, _fill_totals
-
+    `read_timeout`/`total_timeout` mean what they mean to the in-process crawl."""
     if workers < 1:
         raise ValueError("--workers must be at least 1")
     options = options or FleetOptions()
@@ -373,7 +374,7 @@ def crawl_with_fleet(
         counts = fleet_db.run_counts(conn, names, since)
         summaries = {c.site: SiteSummary(c.site, fetched=c.fetched, not_modified=c.not_modified, stored=c.stored,
                                          created=c.changed, errors=Counter(c.errors)) for c in counts}
-        _fill_totals(conn, summaries)
+        fill_totals(conn, summaries)
     stats = Stats()
     stats.update("dispatched", result.dispatch.claimed)
     stats.update("reaped", result.dispatch.reaped)
@@ -392,15 +393,11 @@ def broker_queue_depths(redis_url: str | None) -> dict[str, int] | str:
     try:
         return queue_depths(redis_url, [FETCH_QUEUE, PROCESS_QUEUE])
     except redis.RedisError as exc:
-        from govingest.workers.observe.log import redact
-
         return f"broker {redact(redis_url)} unreachable: {exc}"
 
 
-def status_lines(conn, redis_url: str | None) -> list[str]:  # conn: psycopg.Connection
+def status_lines(conn: psycopg.Connection, redis_url: str | None) -> list[str]:
     """The fleet part of `govingest status`: queues, leases, throughput."""
-    from govingest.db import fleet as fleet_db
-
     s = fleet_db.fleet_status(conn)
     depths = broker_queue_depths(redis_url)
     queues = (", ".join(f"{q} {n}" for q, n in depths.items()) if isinstance(depths, dict) else depths)

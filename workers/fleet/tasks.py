@@ -32,7 +32,8 @@ import govingest.parsers.pipeline
 import govingest.parsers.timeout  # noqa: F401
 from govingest.db import fleet as fleet_db
 from govingest.db.connect import DatabaseUnavailable
-from govingest.parsers.stats import Stats
+from govingest.states import ErrorKind
+from govingest.stats import Stats
 from govingest.workers.fleet.app import (
     FETCH_QUEUE,
     FETCH_TASK,
@@ -44,7 +45,7 @@ from govingest.workers.fleet.app import (
     task_context,
 )
 from govingest.workers.observe import metrics
-from govingest.workers.stages.fetch import fetch_url
+from govingest.workers.stages.fetch import fetch_url, record_internal_error
 from govingest.workers.stages.process import process_page
 
 log = logging.getLogger(__name__)
@@ -157,20 +158,7 @@ def fetch(self: Any, url_id: int, lease: str, enqueued_at: float | None = None) 
             log.warning("PostgreSQL unavailable during fetch; retrying", extra={"error": str(exc)[:200]})
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
         except Exception as exc:  # a bug: record it like the in-process runner, never loop on it
-            _record_internal_error(url_id, lease, exc)
-
-
-def _record_internal_error(url_id: int, lease: str, exc: Exception) -> None:
-    from govingest.db import frontier
-
-    log.exception("fetch task failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
-    try:
-        with _local.get_pool().connection() as conn:
-            frontier.record_outcome(conn, url_id, frontier.Outcome(
-                "failed", error_kind="internal", fetched=False, next_fetch_in=300.0,
-                message=f"internal error {type(exc).__name__}: {exc}; retried in 5 minutes"), owner=lease)
-    except Exception:  # the lease then expires and the reaper hands the URL out again
-        log.exception("could not record the internal error")
+            record_internal_error(_local.get_pool(), url_id, exc, owner=lease)
 
 
 def _fetch(url_id: int, lease: str) -> None:
@@ -229,7 +217,7 @@ def _process(page_id: int) -> None:
         task_context.set({**ctx, "url_id": start.url_id})
         limit, tries = settings.process_time_limit, settings.process_max_attempts
         if start.attempts > tries:
-            _fail(conn, page_id, "process_gave_up",
+            _fail(conn, page_id, ErrorKind.PROCESS_GAVE_UP,
                   f"page {page_id} could not be processed in {tries} attempts: each time the parse "
                   f"hung past the {limit} s time limit or ran out of memory and its worker was replaced; "
                   "the raw page is kept — fix the parser, then run `govingest reparse`")
@@ -246,14 +234,14 @@ def _process(page_id: int) -> None:
             outcome, error = None, MemoryError.__name__
         if (outcome is None or outcome.kind == "failed") and SoftTimeLimitExceeded.__name__ in error:
             conn.rollback()
-            _fail(conn, page_id, "parse_timeout",
+            _fail(conn, page_id, ErrorKind.PARSE_TIMEOUT,
                   f"parsing page {page_id} took longer than {_soft(limit):.0f} s (soft time limit) and was "
                   "stopped; the raw page is kept — fix the parser or raise GOVINGEST_PROCESS_TIME_LIMIT, "
                   "then run `govingest reparse`")
             return
         if outcome is None or (outcome.kind == "failed" and MemoryError.__name__ in error):
             conn.rollback()
-            _fail(conn, page_id, "parse_memory",
+            _fail(conn, page_id, ErrorKind.PARSE_MEMORY,
                   f"parsing page {page_id} exceeded the worker memory cap of "
                   f"{settings.worker_memory_limit_mb} MB and was stopped; the raw page is kept — fix the "
                   "parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, then run `govingest reparse`")
@@ -264,7 +252,7 @@ def _process(page_id: int) -> None:
                                      "error": outcome.error, "stats": stats.as_dict()})
 
 
-def _fail(conn: psycopg.Connection, page_id: int, kind: str, message: str) -> None:
+def _fail(conn: psycopg.Connection, page_id: int, kind: ErrorKind, message: str) -> None:
     fleet_db.fail_page(conn, page_id, kind=kind, message=message)
     metrics.DOCUMENTS.labels("failed").inc()
     log.warning(message, extra={"error_kind": kind})

@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 import psycopg
 
+from govingest.crawler.urls import host_key
+from govingest.db.frontier import ensure_site, register_url
 from govingest.db.pages import store_page
-from govingest.db.urls import ensure_site, ensure_url
-from govingest.parsers.stats import Stats
+from govingest.stats import Stats
 from govingest.workers.stages.process import ProcessOutcome, process_pages
 
 DEFAULT_SITE = "local"
@@ -78,7 +79,7 @@ def ingest_files(
                                               "check the path and permissions")
                 continue
             with stats.track("store_page"), conn.transaction():
-                url_id = ensure_url(conn, url=url, site=site)
+                url_id = register_url(conn, url=url, site=site, host=host_key(url))
                 page_id = store_page(conn, url_id=url_id, status=200,
                                      headers={"content-type": content_type_for(path)}, body=body)
             stored.append((i, url, page_id))

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
 from typing import Any
 
+from govingest.redact import redact
+
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-_URL_PASSWORD = re.compile(r"(\w+(?:\+\w+)?://[^:/@\s]*:)[^@\s]+@")
-
-
-def redact(text: str) -> str:
-    """Hide the password part of any URL (postgresql://u:SECRET@h → postgresql://u:***@h)."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -24,11 +24,13 @@ import psycopg
 
 from govingest.db.documents import DocumentWrite, write_documents
 from govingest.db.fleet import mark_processed
+from govingest.db.frontier import record_parse_failure
 from govingest.db.pages import PageNotFound, StoredPage, load_page
-from govingest.db.urls import record_parse_failure
 from govingest.parsers.model import ParsedDocument, ParseError
-from govingest.parsers.stats import Stats
 from govingest.parsers.timeout import parse_with_timeout
+from govingest.states import ErrorKind
+from govingest.stats import Stats
+from govingest.workers.stages.store import document_write
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
 
 def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:
     with conn.transaction():
-        record_parse_failure(conn, page.url_id, kind="parse", message=reason)
+        record_parse_failure(conn, page.url_id, kind=ErrorKind.PARSE, message=reason)
     stats.update("documents_failed")
     return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
 
@@ -123,7 +125,7 @@ def process_pages(
         if isinstance(parsed, str):
             outcomes[page_id] = _fail(conn, page, parsed, stats)
             continue
-        pending.append((page, DocumentWrite(page.url_id, page.site, page_id, parsed)))
+        pending.append((page, document_write(page.url_id, page.site, page_id, parsed)))
         if len(pending) >= batch_size:
             write(pending)
             pending = []

@@ -46,7 +46,8 @@ def select_sites(path: str, names: list[str] | None) -> list[SiteConfig]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govingest.workers.local.runner import Progress, crawl, format_summary
+    from govingest.workers.local.runner import Progress, crawl
+    from govingest.workers.stages.summary import format_summary
 
     settings = Settings.from_env()
     sites = select_sites(args.sites or settings.sites_file, args.site)

@@ -64,7 +64,8 @@ def demo_sites(fixture, rate: float) -> list[SiteConfig]:  # fixture: FixtureSit
 
 
 def run(args: argparse.Namespace) -> int:
-    from govingest.workers.local.runner import Progress, crawl, format_summary
+    from govingest.workers.local.runner import Progress, crawl
+    from govingest.workers.stages.summary import format_summary
 
     settings = Settings.from_env()
     if not settings.database_url:

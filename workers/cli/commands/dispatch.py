@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         migrate(conn)
         if sites_path:
             from govingest.workers.cli.commands.crawl import select_sites
-            from govingest.workers.local.runner import seed_sites
+            from govingest.workers.stages.seed import seed_sites
 
             sites = select_sites(sites_path, args.site)
             seed_sites(conn, sites)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from govingest.db.connect import connect_migrated
 from govingest.db.pages import latest_page_ids
-from govingest.parsers.stats import Stats
+from govingest.stats import Stats
 from govingest.workers.settings import Settings
 from govingest.workers.stages.process import process_pages
 
