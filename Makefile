@@ -29,6 +29,8 @@ demo: $(STAMP)
 # ruff, mypy and import-linter (the layer contracts of the README), then the whole suite
 check: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: check
 	$(BIN)/python -m pytest -q

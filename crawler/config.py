@@ -120,6 +120,7 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             want = " or ".join(t.__name__ for t in types)
             raise fail(key, f"must be {want}, got {type(value).__name__} {value!r}")
+    name = str(raw["name"])  # checked above: present and a string
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
         raise fail("name", "must be 1-64 letters, digits, '_', '-' or '.'")
     start_urls = raw["start_urls"]

@@ -38,4 +38,4 @@ def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 3600.0,
     """
     r = rng or random
     ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return ceiling / 2 + r.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + r.uniform(0, ceiling / 2))

@@ -40,7 +40,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
             infos = socket.getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise OSError(f"cannot resolve host {host!r}: {exc}") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     for ip in addresses:
         if _is_internal(ip):
             raise BlockedAddress(

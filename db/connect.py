@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,15 @@ def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Con
         raise DatabaseUnavailable(
             f"cannot connect to PostgreSQL at {redact_dsn(url)}: {first}; check DATABASE_URL "
             "and that the server is running (unset DATABASE_URL to use the embedded one)") from exc
+
+
+def one_row(conn: psycopg.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+            ) -> tuple[Any, ...]:
+    """The row of a statement that always returns exactly one (an aggregate, `now()`)."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"expected one row from {sql.split()[0]} but got none")
+    return row
 
 
 def make_pool(url: str, min_size: int = 1, max_size: int = 4, **kwargs: Any) -> ConnectionPool:

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from govingest.db.connect import one_row
 from govingest.db.frontier import CLAIMABLE_SQL, Claim, record_parse_failure
 from govingest.states import ErrorKind
 
@@ -158,20 +159,27 @@ class RunCounts:
     errors: dict[str, int]
 
 
+def database_now(conn: psycopg.Connection) -> datetime:
+    """The server's clock: where a run starts counting (`run_counts(since=...)`)."""
+    now: datetime = one_row(conn, "SELECT now()")[0]
+    conn.commit()
+    return now
+
+
 def run_counts(conn: psycopg.Connection, sites: list[str], since: datetime) -> list[RunCounts]:
     out = []
     for site in sites:
-        fetched, not_modified = conn.execute(
-            """SELECT count(*) FILTER (WHERE last_status IS NOT NULL),
-                      count(*) FILTER (WHERE last_status = 304)
-               FROM urls WHERE site = %s AND last_fetched_at >= %s""", (site, since)).fetchone()
-        stored = conn.execute(
-            """SELECT count(*) FROM pages p JOIN urls u ON u.id = p.url_id
-               WHERE u.site = %s AND p.fetched_at >= %s""", (site, since)).fetchone()[0]
-        changed = conn.execute(
-            """SELECT count(*) FROM doc_events e JOIN documents d ON d.id = e.document_id
-               WHERE d.site = %s AND e.at >= %s""", (site, since)).fetchone()[0]
-        errors = dict(conn.execute(
+        fetched, not_modified = one_row(
+            conn, """SELECT count(*) FILTER (WHERE last_status IS NOT NULL),
+                            count(*) FILTER (WHERE last_status = 304)
+                     FROM urls WHERE site = %s AND last_fetched_at >= %s""", (site, since))
+        stored = one_row(
+            conn, """SELECT count(*) FROM pages p JOIN urls u ON u.id = p.url_id
+                     WHERE u.site = %s AND p.fetched_at >= %s""", (site, since))[0]
+        changed = one_row(
+            conn, """SELECT count(*) FROM doc_events e JOIN documents d ON d.id = e.document_id
+                     WHERE d.site = %s AND e.at >= %s""", (site, since))[0]
+        errors: dict[str, int] = dict(conn.execute(
             """SELECT last_error_kind, count(*) FROM urls
                WHERE site = %s AND last_error_kind IS NOT NULL
                  AND (last_fetched_at >= %s OR state = 'failed' AND id IN
@@ -195,15 +203,15 @@ class FleetStatus:
 
 
 def outstanding_leases(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM urls WHERE lease_until IS NOT NULL").fetchone()
+    row = one_row(conn, "SELECT count(*) FROM urls WHERE lease_until IS NOT NULL")
     conn.commit()
     return int(row[0])
 
 
 def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) -> FleetStatus:
     """Lease, queue and throughput figures for `govingest status` and for run completion."""
-    row = conn.execute(
-        f"""
+    row = one_row(
+        conn, f"""
         WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
              p AS (SELECT pages.*, u.kind FROM pages JOIN u ON u.id = pages.url_id)
         SELECT
@@ -217,8 +225,7 @@ def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) ->
           (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),
           (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute' AND kind = 'article')
         """,
-        {"sites": sites},
-    ).fetchone()
+        {"sites": sites})
     conn.commit()
     return FleetStatus(*row)
 

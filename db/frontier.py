@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg.types.json import Jsonb
 
+from govingest.db.connect import one_row
 from govingest.states import CLAIMABLE, ErrorKind, UrlState
 
 # `state IN (...)` of the URLs a claim may hand out (they come back once due)
@@ -123,7 +124,7 @@ def add_urls(
         return 0
     room = None
     if max_urls is not None:
-        room = max_urls - _count(conn, "SELECT count(*) FROM urls WHERE site = %s", (site,))
+        room = max_urls - int(one_row(conn, "SELECT count(*) FROM urls WHERE site = %s", (site,))[0])
         if room <= 0:
             return 0
     # One statement for the whole page's links: most are already known on a refetched
@@ -132,12 +133,6 @@ def add_urls(
         "urls": [u.url for u in rows], "kinds": [u.kind for u in rows], "hosts": [u.host for u in rows],
         "room": room, "site": site, "depth": depth, "from": discovered_from})
     return cur.rowcount
-
-
-def _count(conn: psycopg.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
-    row = conn.execute(sql, params).fetchone()
-    assert row is not None  # an aggregate always returns a row
-    return int(row[0])
 
 
 def register_url(conn: psycopg.Connection, *, url: str, site: str, host: str, kind: str = "article") -> int:
@@ -219,10 +214,9 @@ def claim_due(
                 interval = max(interval, crawl_delay)
             if robots_unknown:
                 concurrency = 1  # the first request fetches robots.txt; nothing else until then
-            in_flight = conn.execute(
-                "SELECT count(*) FROM urls WHERE host = %s AND state = 'fetching' AND lease_until > now()",
-                (host,),
-            ).fetchone()[0]
+            in_flight = one_row(
+                conn, "SELECT count(*) FROM urls WHERE host = %s AND state = 'fetching' AND lease_until > now()",
+                (host,))[0]
             if in_flight >= concurrency:
                 continue
             row = conn.execute(
@@ -400,7 +394,7 @@ def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
-def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None = None) -> list[tuple]:
+def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None = None) -> list[tuple[Any, ...]]:
     """(site, url, last_status, last_error_kind, last_error, last_fetched_at), newest first."""
     rows = conn.execute(
         """SELECT site, url, last_status, last_error_kind, last_error, last_fetched_at FROM urls
@@ -441,9 +435,7 @@ def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[
 
 def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
     """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
-    row = conn.execute(
-        "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'fetching')", (sites,)
-    ).fetchone()
+    row = one_row(conn, "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'fetching')", (sites,))
     conn.commit()
     return int(row[0])
 

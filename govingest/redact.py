@@ -43,4 +43,4 @@ def redact_dsn(dsn: str) -> str:
     if params.get("password", MASK) == MASK and params.get("sslpassword", MASK) == MASK:
         return shown
     # a shape the textual pass missed: print libpq's own reading, without the secrets
-    return make_conninfo(**{k: v for k, v in params.items() if k not in ("password", "sslpassword")})
+    return make_conninfo("", **{k: v for k, v in params.items() if k not in ("password", "sslpassword")})

@@ -7,7 +7,7 @@ The runner merges them into a summary and the workers export them as metrics.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 @dataclass
 class Stats:
     counts: Counter[str] = field(default_factory=Counter)
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def update(self, key: str, n: int = 1) -> None:
         self.counts[key] += n
@@ -31,7 +31,8 @@ class Stats:
 
     def merge(self, other: Stats) -> Stats:
         self.counts.update(other.counts)
-        self.seconds.update(other.seconds)
+        for stage, seconds in other.seconds.items():
+            self.seconds[stage] += seconds
         return self
 
     def as_dict(self) -> dict[str, dict[str, float]]:

@@ -176,9 +176,9 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
         if declared != "utf-8" and utf8 is not None and not body.isascii():
             # stale legacy declaration over UTF-8 bytes (module doc): UTF-8 wins
             return _finish(utf8, "utf-8")
-        text = _strict(body, declared)
-        if text is not None:
-            return _finish(text, declared)
+        decoded = _strict(body, declared)
+        if decoded is not None:
+            return _finish(decoded, declared)
         # a declared charset that fails strictly is wrong: try the next clue
     if utf8 is not None:
         return _finish(utf8, "utf-8")

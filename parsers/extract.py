@@ -354,7 +354,7 @@ def _select(tree: HtmlElement, selector: str) -> list[HtmlElement]:
     try:
         if selector.lstrip().startswith(("/", "(")):
             return [n for n in tree.xpath(selector) if isinstance(n, HtmlElement)]
-        return tree.cssselect(selector)
+        return list(tree.cssselect(selector))
     except Exception:  # a bad selector in a site config must not fail every page: fall back
         return []
 

@@ -122,7 +122,7 @@ def to_simplified(text: str) -> str:
     """Traditional → Simplified (OpenCC t2s); text without Traditional characters is returned as is."""
     if _traditional_re().search(text) is None:
         return text
-    return _t2s().convert(text)
+    return str(_t2s().convert(text))
 
 
 def fold_width(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,11 @@ class Settings:
 
     def __init__(self, values: dict[str, object]) -> None:
         self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a name not in SETTINGS (the values live in `__dict__`): tells
+        the type checker that settings are attributes, and a typo fails loudly."""
+        raise AttributeError(f"no setting {name!r}; settings are declared in SETTINGS")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -135,6 +135,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own, undeclared in its stubs
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
     sys_version = ""

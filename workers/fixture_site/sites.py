@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
 from govingest.workers.fixture_site import faults
 from govingest.workers.fixture_site.content import GeneratedArticle, generate_article, load_real_pages, load_seeds
@@ -191,7 +192,7 @@ def build_siming(crawl_delay: float) -> Site:
 
 
 def _trs_lists(site: Site, look: SiteLook, items: list[tuple[str, str, datetime]], *, per_page: int,
-               extra: list[tuple[str, str]] = (), charset: str = "utf-8") -> None:
+               extra: Sequence[tuple[str, str]] = (), charset: str = "utf-8") -> None:
     """index.html, index_1.html, ...: the pager exists only as a createPageHTML call."""
     for old in site.list_paths:
         site.routes.pop(old, None)
@@ -269,7 +270,7 @@ def build_gbk(count: int, crawl_delay: float) -> Site:
                 article_patterns=[r"/xwzx/yjgl/\d{6}/t\d{8}_\d+\.htm$"],
                 list_patterns=[r"/xwzx/yjgl/index(_\d+)?\.htm$"], body_selector="div#zoom")
     site.add_robots()
-    state = {"count": 0, "items": []}
+    state: dict[str, Any] = {"count": 0, "items": []}
 
     def grow(n: int) -> list[str]:
         new = []
@@ -407,7 +408,7 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
         GBK_LOOK, title="关于做好冬春火灾防控工作的通知", published=datetime(2024, 11, 20, 9, 0),
         source=GBK_LOOK.agency, charset="gbk",
         paragraphs=["各镇(街道)、各有关单位:", "一、全面排查火灾隐患", "全区共排查单位532家,发现隐患218处,已整改197处。"])
-    routes: dict[str, tuple[str, Resource | Handler, str]] = {
+    routes: dict[str, tuple[str, Resource | Handler | None, str]] = {
         "not_found": ("/faults/missing.html", None, "404 页面不存在"),
         "flaky": ("/faults/flaky.html", flaky, "500 后恢复 200"),
         "rate_limited": ("/faults/rate-limited.html", rate_limited, "429 Retry-After"),

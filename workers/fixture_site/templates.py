@@ -11,6 +11,7 @@ Links are absolute paths, so pages are built before the server knows its port.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,7 +85,7 @@ def _footer(look: SiteLook, lab: dict) -> str:
 
 
 def article_page(look: SiteLook, *, title: str, published: datetime, source: str, paragraphs: list[str],
-                 latest: list[tuple[str, str]], attachments: list[tuple[str, str]] = (), charset: str = "utf-8") -> str:
+                 latest: list[tuple[str, str]], attachments: Sequence[tuple[str, str]] = (), charset: str = "utf-8") -> str:
     """A TRS-style article page: meta tags, chrome around a `div.TRS_Editor` body."""
     lab = _LABELS[look.traditional]
     body = "\n".join(f'<p style="text-indent:2em;">{_E(p)}</p>' for p in paragraphs)
@@ -158,7 +159,7 @@ function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
 
 
 def trs_list_page(look: SiteLook, *, items: list[tuple[str, str, datetime]], page: int, pages: int,
-                  extra_links: list[tuple[str, str]] = (), charset: str = "utf-8") -> str:
+                  extra_links: Sequence[tuple[str, str]] = (), charset: str = "utf-8") -> str:
     """A TRS column list page: plain article links, pager written only by script."""
     lab = _LABELS[look.traditional]
     rows = "\n".join(f'<li><a href="{_E(href)}" target="_blank" title="{_E(t)}">{_E(t)}</a><span>{d:%Y-%m-%d}</span></li>'
@@ -230,7 +231,7 @@ def hanweb_article_page(look: SiteLook, *, title: str, published: datetime, sour
 
 
 def hanweb_list_page(look: SiteLook, *, items: list[tuple[str, str, datetime]], page: int, pages: int,
-                     charset: str, extra_links: list[tuple[str, str]] = ()) -> str:
+                     charset: str, extra_links: Sequence[tuple[str, str]] = ()) -> str:
     """A Hanweb-style list page whose pager is plain 上一页/下一页 links (no script)."""
     rows = "\n".join(f'<tr><td>·<a href="{_E(h)}" target="_blank">{_E(t)}</a></td><td>{d:%Y-%m-%d}</td></tr>'
                      for h, t, d in items)

