@@ -103,3 +103,26 @@ def test_links_of_a_page_with_an_xml_encoding_prolog_are_found() -> None:
     body = ('<?xml version="1.0" encoding="utf-8"?>\n<html><body>'
             '<a href="/a/1.html">通知</a></body></html>').encode()
     assert discover_links(body, "http://x.gov.cn/list/") == ["http://x.gov.cn/a/1.html"]
+
+
+@pytest.mark.parametrize("start", ["https://www.gov.cn:443/zhengce/index.htm", "http://www.gov.cn:80/zhengce/",
+                                   "https://WWW.gov.cn/zhengce/"])
+def test_a_start_url_with_its_default_port_is_in_its_own_sites_scope(start: str) -> None:
+    """One host key: the site's allowed hosts, the URL's scope check and its frontier host
+    all say `www.gov.cn` (three functions used to differ, and ':443' put a site's own start
+    URL out of its scope)."""
+    site = parse_site({"name": "gov", "start_urls": [start]}, "test")
+    assert site.allowed_hosts == ("www.gov.cn",)
+    assert in_scope(start, site)
+    assert in_scope("https://www.gov.cn/zhengce/content/a.htm", site)
+    canon = canonicalize(start)
+    assert canon is not None and host_key(canon) == host_key(start) == "www.gov.cn"
+
+
+def test_host_key_keeps_other_ports_and_brackets_ipv6() -> None:
+    assert host_key("http://127.0.0.1:8080/a") == "127.0.0.1:8080"
+    assert host_key("http://[::1]:8080/a") == "[::1]:8080"
+    assert host_key("https://[::1]:443/a") == "[::1]"
+    assert host_key("file:///tmp/a.html") == "localfile"
+    site = parse_site({"name": "v6", "start_urls": ["http://[::1]:8080/"]}, "test")
+    assert in_scope("http://[::1]:8080/a.htm", site)

@@ -233,3 +233,23 @@ os._exit(9)  # killed before COMMIT
     with psycopg.connect(migrated_database_url) as c:
         for table in ("documents", "sections", "facts", "doc_events", "doc_lsh_bands"):
             assert count(c, f"SELECT count(*) FROM {table}") == 0, table
+
+
+def test_a_new_parse_field_needs_only_its_column(conn: psycopg.Connection) -> None:
+    """A field the parse model marks as a column is stored once the table has it: db reads
+    the columns' types from the catalog (again, after a migration added one) and lists
+    them nowhere itself. Without the column the write fails, saying which migration is missing."""
+    import dataclasses
+
+    url_id = add_url(conn, "https://www.gov.cn/new-field.html")
+    base = writes([url_id], [make_doc(TEXT)])[0]
+    extended = dataclasses.replace(base, columns={**base.columns, "subject": "安全生产", "doc_refs": [3, 4]})
+    with pytest.raises(LookupError, match=r"subject.*add a migration"):
+        write_documents(conn, [extended])
+    conn.rollback()
+    assert count(conn, "SELECT count(*) FROM documents") == 0
+    with conn.transaction():
+        conn.execute("ALTER TABLE documents ADD COLUMN subject text, ADD COLUMN doc_refs bigint[]")
+    assert write_documents(conn, [extended])[0].kind == "created"
+    row = conn.execute("SELECT subject, doc_refs, title, flags->>'placeholders' FROM documents").fetchone()
+    assert row == ("安全生产", [3, 4], "标题", "0")

@@ -363,13 +363,13 @@ def _ok_page(title: str) -> bytes:
                                     "一、基本情况", "全区共检查企业120家,整改隐患36处。"], latest=[]).encode()
 
 
-def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -> Site:
-    site = Site("faults", "故障端点", "utf-8", crawl_delay, ["/index.html"],
-                article_patterns=[r"/faults/"], list_patterns=[r"^https?://[^/]+/index\.html$"])
-    site.add_robots()
-    # build the bomb now, off the request path: a crawler with a 1 s read timeout must
-    # see the bomb, not a slow first answer
-    threading.Thread(target=faults.gzip_bomb, name="gzip-bomb", daemon=True).start()
+def _redirect(target: str) -> Handler:
+    return lambda req: Response(302, [("Location", target), ("Content-Type", "text/html; charset=utf-8")],
+                                b"<html><body>Moved</body></html>")
+
+
+def _counted_handlers(settings: FaultSettings) -> dict[str, Handler]:
+    """The endpoints whose answer depends on how often they were hit, or that are slow or huge."""
     counters: dict[str, int] = {}
     counters_lock = threading.Lock()
 
@@ -400,10 +400,14 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
     def bomb(req: Request) -> Response:
         return Response(200, [*html_ct, ("Content-Encoding", "gzip")], faults.gzip_bomb())
 
-    def redirect(target: str) -> Handler:
-        return lambda req: Response(302, [("Location", target), ("Content-Type", "text/html; charset=utf-8")],
-                                    b"<html><body>Moved</body></html>")
+    return {"flaky": flaky, "rate_limited": rate_limited, "slow": slow, "huge": huge, "bomb": bomb}
 
+
+def _fault_routes(settings: FaultSettings) -> dict[str, tuple[str, Resource | Handler | None, str]]:
+    """fault kind -> (path, what serves it, label on the index page)."""
+    handlers = _counted_handlers(settings)
+    flaky, rate_limited, slow, huge, bomb = (handlers[k] for k in ("flaky", "rate_limited", "slow", "huge", "bomb"))
+    redirect = _redirect
     wrong_charset_page = hanweb_article_page(
         GBK_LOOK, title="关于做好冬春火灾防控工作的通知", published=datetime(2024, 11, 20, 9, 0),
         source=GBK_LOOK.agency, charset="gbk",
@@ -429,11 +433,22 @@ def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -
         "attachment": ("/faults/notice.pdf", Resource.article(faults.tiny_pdf(), "application/pdf",
                                                               datetime(2024, 11, 1)), "PDF 附件"),
     }
+    return routes
+
+
+def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -> Site:
+    site = Site("faults", "故障端点", "utf-8", crawl_delay, ["/index.html"],
+                article_patterns=[r"/faults/"], list_patterns=[r"^https?://[^/]+/index\.html$"])
+    site.add_robots()
+    # build the bomb now, off the request path: a crawler with a 1 s read timeout must
+    # see the bomb, not a slow first answer
+    threading.Thread(target=faults.gzip_bomb, name="gzip-bomb", daemon=True).start()
+    routes = _fault_routes(settings)
     for kind, (path, route, _label) in routes.items():
         site.fault_paths[kind] = path
         if route is not None:
             site.routes[path] = route
-    site.routes["/faults/loop-b.html"] = redirect("/faults/loop-a.html")
+    site.routes["/faults/loop-b.html"] = _redirect("/faults/loop-a.html")
     site.attachment_paths.append(site.fault_paths["attachment"])
     links = [(path, label) for path, _r, label in routes.values()]
     if poison:
