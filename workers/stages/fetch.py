@@ -1,6 +1,6 @@
 """The fetch stage: one leased URL → request → stored page, new links, recorded outcome.
 
-Why one function for every caller: the in-process runner (workers/runner.py) and the
+Why one function for every caller: the in-process runner (workers/local/runner.py) and the
 Celery `fetch` task both call `fetch_url`, so a URL ends the same way whichever runs
 it. Everything a fetch writes (page, discovered links, the URL's outcome) commits in
 one transaction guarded by the lease: a worker whose lease was reaped and handed to
