@@ -12,16 +12,21 @@ size check runs; `zlib.decompressobj(...).decompress(data, max_length)` stops at
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from govingest.crawler.ssrf import BlockedAddress, check_url
+from govingest.crawler.client import CrawlClient
+from govingest.crawler.cookies import SiteJar
+from govingest.crawler.ssrf import BlockedAddress, check_url, resolve_allowed
+from govingest.crawler.transport import FetchScope, fetch_scope
 from govingest.crawler.urls import canonicalize
 
 MAX_REDIRECTS = 5
@@ -45,11 +50,11 @@ class FetchResult:
     redirects: int = 0
     redirect_to: str | None = None  # with follow_redirects=False: the checked, canonical target
     elapsed: float = 0.0
+    truncated: bool = False  # with fetch(truncate=True): the body was cut at max_bytes
 
     @property
     def ok(self) -> bool:
         return self.error_kind is None
-
 
 
 def is_html_type(content_type: str | None) -> bool:
@@ -60,16 +65,6 @@ def is_html_type(content_type: str | None) -> bool:
     """
     ct = (content_type or "").split(";", 1)[0].strip().lower()
     return not ct or ct in HTML_TYPES
-
-
-def make_client(*, connect: float = 5.0, read: float = 15.0, max_connections: int = 100) -> httpx.Client:
-    """The shared client: timeouts everywhere, no automatic redirects or decoding."""
-    return httpx.Client(
-        timeout=httpx.Timeout(connect=connect, read=read, write=read, pool=read),
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        trust_env=False,  # proxies from the environment would bypass the SSRF guard
-    )
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -93,8 +88,41 @@ class _TooLarge(Exception):
     pass
 
 
-def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
-    """Body decoded per Content-Encoding, never more than `max_bytes` in memory."""
+class _Stop(Exception):
+    """Ends the fetch: raised by any step with the error kind (None = usable) and message."""
+
+    def __init__(self, kind: str | None = None, message: str | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+@dataclass(frozen=True)
+class _Options:
+    """One fetch's settings, as `fetch()` was called."""
+
+    user_agent: str
+    allow_private: bool
+    in_scope: Callable[[str], bool]
+    etag: str | None
+    last_modified: str | None
+    max_bytes: int
+    total_timeout: float
+    deadline: float  # time.monotonic() value
+    max_redirects: int
+    read_body: Callable[[str | None], bool]
+    follow_redirects: bool
+    truncate: bool
+    cookies: SiteJar | None
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _read_capped(response: httpx.Response, max_bytes: int, deadline: float, *, truncate: bool) -> tuple[bytes, bool]:
+    """(body decoded per Content-Encoding, cut) with never more than `max_bytes` in memory.
+
+    Over the cap: raises _TooLarge, or with `truncate` returns the first `max_bytes`.
+    """
     encoding = response.headers.get("content-encoding", "").strip().lower()
     if encoding in ("gzip", "x-gzip", "deflate"):
         # 47 = auto-detect gzip or zlib header; raw deflate (-15) is tried on error
@@ -118,12 +146,14 @@ def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> b
                 if len(out) > max_bytes:
                     break
         if len(out) > max_bytes:
+            if truncate:
+                return bytes(out[:max_bytes]), True
             raise _TooLarge()
-    return bytes(out)
+    return bytes(out), False
 
 
 def fetch(
-    client: httpx.Client,
+    client: CrawlClient,
     url: str,
     *,
     user_agent: str,
@@ -136,6 +166,8 @@ def fetch(
     max_redirects: int = MAX_REDIRECTS,
     read_body: Callable[[str | None], bool] = lambda content_type: True,
     follow_redirects: bool = True,
+    truncate: bool = False,
+    cookies: SiteJar | None = None,
 ) -> FetchResult:
     """GET `url` following at most `max_redirects` in-scope redirects.
 
@@ -145,107 +177,173 @@ def fetch(
     politeness slot instead of hitting the host twice in one.
 
     `read_body(content_type)` decides after the headers whether the body is wanted;
-    attachments are recorded from their headers without downloading them.
+    attachments are recorded from their headers without downloading them. With
+    `truncate`, a body over `max_bytes` is cut there (`result.truncated`) instead of
+    refused: robots.txt is read that way. `cookies` is the site's jar when its rule
+    asks for cookies; otherwise none are sent or kept.
+
+    `total_timeout` is a hard limit on the whole fetch, every hop and phase included
+    (name lookup, connect, TLS, headers, body): see crawler/transport.py.
     """
     start = time.monotonic()
-    deadline = start + total_timeout
+    opts = _Options(user_agent=user_agent, allow_private=allow_private, in_scope=in_scope, etag=etag,
+                    last_modified=last_modified, max_bytes=max_bytes, total_timeout=total_timeout,
+                    deadline=start + total_timeout, max_redirects=max_redirects, read_body=read_body,
+                    follow_redirects=follow_redirects, truncate=truncate, cookies=cookies)
     result = FetchResult(url=url, final_url=url, status=None)
-    headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate",
+    try:
+        with fetch_scope(opts.deadline, allow_private=allow_private) as scope:
+            _follow(client.http(allow_private=allow_private), scope, result, opts)
+    except _Stop as stop:
+        result.error_kind, result.message = stop.kind, stop.message
+    result.elapsed = time.monotonic() - start
+    return result
+
+
+def _follow(http: httpx.Client, scope: FetchScope, result: FetchResult, opts: _Options) -> None:
+    """The hops: pin the address, send, then either read the answer or follow its redirect."""
+    headers = _request_headers(opts)
+    current, seen = result.url, {result.url}
+    for hop in range(opts.max_redirects + 1):
+        _pin_address(scope, current, opts)
+        with _send(http, current, headers, opts) as response:
+            _take_headers(result, current, response)
+            target = _redirect_target(response, current, seen, opts)
+            if target is None:
+                _take_body(result, current, response, opts)
+                return
+            if not opts.follow_redirects:
+                result.redirect_to = target
+                raise _Stop("redirect", f"HTTP {response.status_code}: redirects to {target}")
+            if hop == opts.max_redirects:
+                raise _Stop("too_many_redirects", f"more than {opts.max_redirects} redirects, last to {target}")
+        seen.add(target)
+        current = target
+        result.redirects = hop + 1
+        headers.pop("If-None-Match", None)
+        headers.pop("If-Modified-Since", None)
+    raise _Stop("too_many_redirects", f"more than {opts.max_redirects} redirects")  # pragma: no cover
+
+
+def _request_headers(opts: _Options) -> dict[str, str]:
+    headers = {"User-Agent": opts.user_agent, "Accept-Encoding": "gzip, deflate",
                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    current = url
-    seen = {url}
+    if opts.etag:
+        headers["If-None-Match"] = opts.etag
+    if opts.last_modified:
+        headers["If-Modified-Since"] = opts.last_modified
+    return headers
 
-    def end(kind: str | None, message: str | None) -> FetchResult:
-        result.error_kind, result.message = kind, message
-        result.elapsed = time.monotonic() - start
-        return result
 
-    for hop in range(max_redirects + 1):
-        try:
-            check_url(current, allow_private=allow_private)
-        except BlockedAddress as exc:
-            return end("blocked_address", f"not fetched: {exc}")
-        except OSError as exc:
-            return end("dns_error", f"{exc}; will retry later")
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return end("timeout", f"gave up after {total_timeout:.0f}s in total (redirects included)")
-        timeout = httpx.Timeout(connect=min(client.timeout.connect or remaining, remaining),
-                                read=min(client.timeout.read or remaining, remaining),
-                                write=min(client.timeout.write or remaining, remaining),
-                                pool=min(client.timeout.pool or remaining, remaining))
-        try:
-            request = client.build_request("GET", current, headers=headers, timeout=timeout)
-            response = client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            return end("timeout", f"no answer from {current} in time ({type(exc).__name__}); will retry later")
-        except httpx.HTTPError as exc:
-            return end("connect_error", f"cannot connect to {current}: {exc or type(exc).__name__}; will retry later")
-        try:
-            result.status = response.status_code
-            result.final_url = current
-            result.headers = {k.lower(): v for k, v in response.headers.items()}
-            result.content_type = response.headers.get("content-type")
-            declared = response.headers.get("content-length")
-            result.content_length = int(declared) if declared and declared.isdigit() else None
-            status = response.status_code
-            if status in REDIRECT_STATUSES:
-                location = response.headers.get("location")
-                if not location:
-                    return end("bad_redirect", f"HTTP {status} without a Location header")
-                target = canonicalize(urljoin(current, location))
-                if target is None:
-                    return end("bad_redirect", f"HTTP {status} to {location!r}, not an http(s) URL")
-                if target in seen:
-                    return end("redirect_loop", f"redirect loop: {current} leads back to {target}")
-                blocked = _blocked_literal(target, allow_private)
-                if blocked:
-                    return end("blocked_address", f"redirected to {target}: {blocked}")
-                if not in_scope(target):
-                    return end("out_of_scope", f"redirected to {target}, outside the site's allowed hosts; not followed")
-                if not follow_redirects:
-                    result.redirect_to = target
-                    return end("redirect", f"HTTP {status}: redirects to {target}")
-                if hop == max_redirects:
-                    return end("too_many_redirects", f"more than {max_redirects} redirects, last to {target}")
-                seen.add(target)
-                current = target
-                result.redirects = hop + 1
-                headers.pop("If-None-Match", None)
-                headers.pop("If-Modified-Since", None)
-                continue
-            if status == 304:
-                return end(None, None)
-            if status >= 400:
-                result.retry_after = parse_retry_after(response.headers.get("retry-after"))
-                return end(*_http_error(status, result.retry_after))
-            if result.content_length is not None and result.content_length > max_bytes:
-                return end("too_large", f"body of {result.content_length} bytes declared, over the "
-                           f"{max_bytes}-byte cap; not downloaded")
-            if not read_body(result.content_type):
-                return end(None, None)
-            try:
-                result.body = _read_capped(response, max_bytes, deadline)
-            except _TooLarge:
-                return end("too_large", f"body over the {max_bytes}-byte cap (after decompression); "
-                           "cut and not stored")
-            except TimeoutError:
-                return end("timeout", f"body not complete after {total_timeout:.0f}s; will retry later")
-            except httpx.TimeoutException:
-                return end("timeout", f"server stopped sending the body of {current}; will retry later")
-            except (zlib.error, ValueError) as exc:
-                return end("bad_encoding", f"cannot decode the body ({exc})")
-            except httpx.HTTPError as exc:
-                return end("connect_error", f"connection broke while reading {current}: {exc}; will retry later")
-            result.content_length = len(result.body)
-            return end(None, None)
-        finally:
-            response.close()
-    return end("too_many_redirects", f"more than {max_redirects} redirects")  # pragma: no cover
+def _pin_address(scope: FetchScope, url: str, opts: _Options) -> None:
+    """Resolve and check the hop's host once; the connection goes to exactly these addresses."""
+    left = opts.left()
+    if left <= 0:
+        raise _Stop("timeout", f"gave up after {opts.total_timeout:.0f}s in total (redirects included)")
+    try:
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")  # the name httpcore connects to (IDNA-encoded)
+        port = target.port or (443 if target.scheme == "https" else 80)
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise _Stop("bad_url", f"not a URL httpx can request ({exc})") from exc
+    try:
+        scope.pins[host] = resolve_allowed(host, port, allow_private=opts.allow_private, timeout=left)
+    except BlockedAddress as exc:
+        raise _Stop("blocked_address", f"not fetched: {exc}") from exc
+    except TimeoutError as exc:
+        raise _Stop("timeout", f"{exc}, past the {opts.total_timeout:.0f}s total; will retry later") from exc
+    except OSError as exc:
+        raise _Stop("dns_error", f"{exc}; will retry later") from exc
+
+
+@contextmanager
+def _send(http: httpx.Client, url: str, headers: dict[str, str], opts: _Options) -> Iterator[httpx.Response]:
+    """The response with its headers read (the body still streaming); closed on the way out."""
+    left = max(opts.left(), 0.001)
+    t = http.timeout
+    timeout = httpx.Timeout(connect=min(t.connect or left, left), read=min(t.read or left, left),
+                            write=min(t.write or left, left), pool=min(t.pool or left, left))
+    try:
+        request = http.build_request("GET", url, headers=headers, timeout=timeout)
+        if opts.cookies is not None and (cookie := opts.cookies.header(request)):
+            request.headers["Cookie"] = cookie
+        response = http.send(request, stream=True)
+    except httpx.TimeoutException as exc:
+        if opts.left() <= 0:
+            raise _Stop("timeout", f"gave up on {url} after {opts.total_timeout:.0f}s in total "
+                                   f"({type(exc).__name__}); will retry later") from exc
+        raise _Stop("timeout", f"no answer from {url} in time ({type(exc).__name__}); will retry later") from exc
+    except BlockedAddress as exc:  # the transport's own check (an address nobody pinned)
+        raise _Stop("blocked_address", f"not fetched: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise _Stop("connect_error", f"cannot connect to {url}: {exc or type(exc).__name__}; will retry later") from exc
+    try:
+        if opts.cookies is not None:
+            opts.cookies.store(response)
+        yield response
+    finally:
+        response.close()
+
+
+def _take_headers(result: FetchResult, url: str, response: httpx.Response) -> None:
+    result.status = response.status_code
+    result.final_url = url
+    result.headers = {k.lower(): v for k, v in response.headers.items()}
+    result.content_type = response.headers.get("content-type")
+    declared = response.headers.get("content-length")
+    result.content_length = int(declared) if declared and declared.isdigit() else None
+
+
+def _redirect_target(response: httpx.Response, url: str, seen: set[str], opts: _Options) -> str | None:
+    """The checked, canonical target of a redirect; None when the response is no redirect."""
+    status = response.status_code
+    if status not in REDIRECT_STATUSES:
+        return None
+    location = response.headers.get("location")
+    if not location:
+        raise _Stop("bad_redirect", f"HTTP {status} without a Location header")
+    target = canonicalize(urljoin(url, location))
+    if target is None:
+        raise _Stop("bad_redirect", f"HTTP {status} to {location!r}, not an http(s) URL")
+    if target in seen:
+        raise _Stop("redirect_loop", f"redirect loop: {url} leads back to {target}")
+    blocked = _blocked_literal(target, opts.allow_private)
+    if blocked:
+        raise _Stop("blocked_address", f"redirected to {target}: {blocked}")
+    if not opts.in_scope(target):
+        raise _Stop("out_of_scope", f"redirected to {target}, outside the site's allowed hosts; not followed")
+    return target
+
+
+def _take_body(result: FetchResult, url: str, response: httpx.Response, opts: _Options) -> None:
+    """A final (non-redirect) answer: its error, or its body within the size cap."""
+    status = response.status_code
+    if status == 304:
+        return
+    if status >= 400:
+        result.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise _Stop(*_http_error(status, result.retry_after))
+    if result.content_length is not None and result.content_length > opts.max_bytes and not opts.truncate:
+        raise _Stop("too_large", f"body of {result.content_length} bytes declared, over the "
+                                 f"{opts.max_bytes}-byte cap; not downloaded")
+    if not opts.read_body(result.content_type):
+        return
+    try:
+        result.body, result.truncated = _read_capped(response, opts.max_bytes, opts.deadline, truncate=opts.truncate)
+    except _TooLarge:
+        raise _Stop("too_large", f"body over the {opts.max_bytes}-byte cap (after decompression); "
+                                 "cut and not stored") from None
+    except TimeoutError:
+        raise _Stop("timeout", f"body not complete after {opts.total_timeout:.0f}s; will retry later") from None
+    except httpx.TimeoutException:
+        if opts.left() <= 0:
+            raise _Stop("timeout", f"body not complete after {opts.total_timeout:.0f}s; will retry later") from None
+        raise _Stop("timeout", f"server stopped sending the body of {url}; will retry later") from None
+    except (zlib.error, ValueError) as exc:
+        raise _Stop("bad_encoding", f"cannot decode the body ({exc})") from exc
+    except httpx.HTTPError as exc:
+        raise _Stop("connect_error", f"connection broke while reading {url}: {exc}; will retry later") from exc
+    result.content_length = len(result.body)
 
 
 def _blocked_literal(url: str, allow_private: bool) -> str | None:
@@ -254,9 +352,6 @@ def _blocked_literal(url: str, allow_private: bool) -> str | None:
     Out-of-scope targets are refused anyway; this only makes the recorded reason say
     that the server tried to send us into a private network.
     """
-    import ipaddress
-    from urllib.parse import urlsplit
-
     try:
         ipaddress.ip_address(urlsplit(url).hostname or "")
     except ValueError:

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from govingest.crawler.fetch import _blocked_literal, fetch, make_client, parse_retry_after
+from govingest.crawler.client import make_client
+from govingest.crawler.fetch import _blocked_literal, fetch, parse_retry_after
 
 PAGE = "<html><body><p>通知公告</p></body></html>".encode()
 ETAG = '"v1"'

@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg
 import pytest
 
+from govingest.crawler.client import make_client
 from govingest.crawler.config import parse_site
-from govingest.crawler.fetch import make_client
 from govingest.crawler.urls import host_key
 from govingest.db import frontier
 from govingest.db.frontier import NewUrl

@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from govingest.crawler.client import make_client
 from govingest.crawler.cookies import MAX_COOKIE_HEADER, SiteCookies
-from govingest.crawler.fetch import fetch, make_client
+from govingest.crawler.fetch import fetch
 
 COOKIE_HEADERS: list[str | None] = []
 

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from govingest.crawler.fetch import fetch, make_client
+from govingest.crawler.client import make_client
+from govingest.crawler.fetch import fetch
 from tests.hostile.servers import drip, raw_server
 
 HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"

@@ -13,7 +13,8 @@ import socket
 
 import pytest
 
-from govingest.crawler.fetch import fetch, make_client
+from govingest.crawler.client import make_client
+from govingest.crawler.fetch import fetch
 from govingest.crawler.ssrf import BlockedAddress, check_url, is_public
 from tests.hostile.servers import raw_server
 

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg
 import pytest
 
+from govingest.crawler.client import make_client
 from govingest.crawler.config import parse_site
-from govingest.crawler.fetch import make_client
 from govingest.db import frontier
 from govingest.db.migrate import migrate
 from govingest.workers.local.runner import seed_sites

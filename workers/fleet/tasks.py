@@ -87,7 +87,7 @@ class _ProcessLocal:
         with self.lock:
             self._reset_if_forked()
             if self.client is None:
-                from govingest.crawler.fetch import make_client
+                from govingest.crawler.client import make_client
 
                 self.client = make_client(read=min(settings.fetch_read_timeout, _fetch_budget()))
             return self.client

@@ -23,12 +23,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TextIO
 
-import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from govingest.crawler.client import CrawlClient, make_client
 from govingest.crawler.config import SiteConfig
-from govingest.crawler.fetch import DEFAULT_MAX_BYTES, make_client
+from govingest.crawler.fetch import DEFAULT_MAX_BYTES
 from govingest.db import frontier
 from govingest.db.connect import connect, make_pool
 from govingest.db.frontier import Claim
@@ -181,7 +181,7 @@ class _Crawl:
         self.progress = progress
         self.on_fetch = on_fetch
         self.pool: ConnectionPool = make_pool(database_url, min_size=1, max_size=options.threads + 1)
-        self.client: httpx.Client = make_client(read=options.read_timeout, max_connections=options.threads * 2)
+        self.client: CrawlClient = make_client(read=options.read_timeout, max_connections=options.threads * 2)
         self.executor = ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="crawl")
         self.in_flight: set[Future[None]] = set()
 
