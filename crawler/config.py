@@ -8,9 +8,9 @@ the key. The file is TOML (stdlib `tomllib`), one `[[site]]` table per site:
     name = "xm"
     start_urls = ["https://www.xm.gov.cn/zwgk/tzgg/index.html"]
     allowed_hosts = ["www.xm.gov.cn"]          # default: hosts of start_urls
-    article_patterns = ['/t\\d{8}_\\d+\\.htm']  # regexes searched in the URL
+    article_patterns = ['/t\\d{8}_\\d+\\.htm']  # RE2 regexes searched in the URL (linear time)
     list_patterns = ['/index(_\\d+)?\\.html$']
-    max_pages = 500
+    max_pages = 500     # URLs waiting to be fetched at once; links found beyond it wait
     recrawl_list_seconds = 3600
     recrawl_article_seconds = 2592000
     rate = 1.0          # requests per second per host
@@ -18,9 +18,13 @@ the key. The file is TOML (stdlib `tomllib`), one `[[site]]` table per site:
     user_agent = "govingest/0.1 (+https://example.org/bot)"
     body_selector = "div.TRS_Editor"           # optional
     local = false       # allow loopback/private addresses (fixture sites only)
+    cookies = false     # keep cookies for this site (its own jar, at most 20 cookies / 4 kB)
+    max_query_variants = 200  # query variants of one page that its own pages may add (traps)
 """
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,7 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from govingest.crawler.patterns import Patterns, pattern_error
+from govingest.crawler.traps import DEFAULT_MAX_QUERY_VARIANTS
 from govingest.crawler.urls import host_key
+from govingest.parsers.extract import selector_error
 
 DEFAULT_USER_AGENT = "govingest/0.1 (+https://github.com/govingest/govingest)"
 
@@ -44,7 +51,7 @@ class SiteConfig:
     allowed_hosts: tuple[str, ...]
     article_patterns: tuple[str, ...] = ()
     list_patterns: tuple[str, ...] = ()
-    max_pages: int = 1000
+    max_pages: int = 1000  # URLs waiting to be fetched at once (the frontier's cap), not history
     recrawl_list_seconds: int = 3600
     recrawl_article_seconds: int = 30 * 86400
     rate: float = 1.0
@@ -53,18 +60,20 @@ class SiteConfig:
     body_selector: str | None = None
     local: bool = False
     max_depth: int = 10
-    _article_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
-    _list_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    cookies: bool = False  # keep a cookie jar for this site (bounded); off: no cookies at all
+    max_query_variants: int = DEFAULT_MAX_QUERY_VARIANTS  # see crawler/traps.py
+    _article_re: Patterns = field(default=Patterns(()), repr=False, compare=False)
+    _list_re: Patterns = field(default=Patterns(()), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_article_re", tuple(re.compile(p) for p in self.article_patterns))
-        object.__setattr__(self, "_list_re", tuple(re.compile(p) for p in self.list_patterns))
+        object.__setattr__(self, "_article_re", Patterns(self.article_patterns))
+        object.__setattr__(self, "_list_re", Patterns(self.list_patterns))
 
     def is_article(self, url: str) -> bool:
-        return any(r.search(url) for r in self._article_re)
+        return self._article_re.search(url)
 
     def is_list(self, url: str) -> bool:
-        return any(r.search(url) for r in self._list_re)
+        return self._list_re.search(url)
 
     def as_json(self) -> dict[str, Any]:
         """What is stored in `sites.config`: the validated table, no compiled regexes."""
@@ -75,6 +84,7 @@ class SiteConfig:
             "recrawl_article_seconds": self.recrawl_article_seconds, "rate": self.rate,
             "concurrency": self.concurrency, "user_agent": self.user_agent,
             "body_selector": self.body_selector, "local": self.local, "max_depth": self.max_depth,
+            "cookies": self.cookies, "max_query_variants": self.max_query_variants,
         }
         # parse_site(as_json()) must round-trip: absent optional keys, not nulls
         return {k: v for k, v in out.items() if v is not None}
@@ -96,73 +106,167 @@ _KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "body_selector": ((str,), False),
     "local": ((bool,), False),
     "max_depth": ((int,), False),
+    "cookies": ((bool,), False),
+    "max_query_variants": ((int,), False),
 }
+_TEN_YEARS = 10 * 365 * 86400
+# key -> (smallest, largest) accepted; every number must also be finite (no inf, no nan)
+_RANGES: dict[str, tuple[float, float]] = {
+    "max_pages": (1, 10_000_000),
+    "recrawl_list_seconds": (1, _TEN_YEARS),
+    "recrawl_article_seconds": (1, _TEN_YEARS),
+    "rate": (1 / 86400, 1000),  # from one request a day to one a millisecond
+    "concurrency": (1, 64),
+    "max_depth": (0, 1000),
+    "max_query_variants": (1, 1_000_000),
+}
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+class _Site:
+    """Validation of one raw `[[site]]` table, one named step per concern."""
+
+    def __init__(self, raw: dict[str, Any], where: str) -> None:
+        self.raw = raw
+        name = raw.get("name")
+        self.label = f"{where}, site {name!r}" if isinstance(name, str) else where
+
+    def fail(self, key: str, why: str) -> ConfigError:
+        return ConfigError(f"{self.label}: key '{key}' {why}")
+
+    def check_keys_and_types(self) -> None:
+        for key in self.raw:
+            if key not in _KEYS:
+                raise self.fail(key, f"is unknown (known keys: {', '.join(sorted(_KEYS))})")
+        for key, (types, required) in _KEYS.items():
+            if key not in self.raw:
+                if required:
+                    raise self.fail(key, "is missing")
+                continue
+            value = self.raw[key]
+            # bool is an int subclass; do not let `rate = true` pass as a number
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+                want = " or ".join(t.__name__ for t in types)
+                raise self.fail(key, f"must be {want}, got {type(value).__name__} {value!r}")
+
+    def name(self) -> str:
+        name = self.raw["name"]
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+            raise self.fail("name", "must be 1-64 letters, digits, '_', '-' or '.'")
+        return str(name)
+
+    def start_urls(self) -> tuple[str, ...]:
+        urls = self.raw["start_urls"]
+        if not urls:
+            raise self.fail("start_urls", "must list at least one URL")
+        for u in urls:
+            if not isinstance(u, str) or urlsplit(u).scheme not in ("http", "https") or not _safe_host(u):
+                raise self.fail("start_urls", f"has {u!r}, not an http(s) URL with a host")
+        return tuple(urls)
+
+    def allowed_hosts(self, start_urls: tuple[str, ...]) -> tuple[str, ...]:
+        hosts = self.raw.get("allowed_hosts") or sorted({host_key(u) for u in start_urls})
+        for h in hosts:
+            if not isinstance(h, str) or not _valid_host(h.lower()):
+                raise self.fail("allowed_hosts", f"has {h!r}, expected one host name such as 'www.gov.cn' or "
+                                                 "'host:port' (no wildcards, no paths, a port from 1 to 65535)")
+        return tuple(h.lower() for h in hosts)
+
+    def patterns(self, key: str) -> tuple[str, ...]:
+        patterns = list(self.raw.get(key, []))
+        for p in patterns:
+            if not isinstance(p, str):
+                raise self.fail(key, f"has {p!r}, expected a regular expression string")
+            why = pattern_error(p)
+            if why:
+                raise self.fail(key, f"has {p!r}, {why}")
+        return tuple(patterns)
+
+    def numbers(self) -> None:
+        for key, (low, high) in _RANGES.items():
+            if key not in self.raw:
+                continue
+            value = self.raw[key]
+            if not math.isfinite(value):
+                raise self.fail(key, f"must be a finite number, got {value!r}")
+            if not low <= value <= high:
+                raise self.fail(key, f"must be between {low:g} and {high:g}, got {value!r}")
+
+    def user_agent(self) -> str:
+        ua = self.raw.get("user_agent", DEFAULT_USER_AGENT)
+        if not 1 <= len(ua) <= 256 or not all(" " <= ch <= "~" for ch in ua):
+            raise self.fail("user_agent", f"has {ua!r}; it goes into a request header, so it must be 1-256 "
+                                          "printable ASCII characters (no CR, LF or other control characters)")
+        return str(ua)
+
+    def body_selector(self) -> str | None:
+        selector = self.raw.get("body_selector")
+        if selector is not None:
+            why = selector_error(selector)
+            if why:
+                raise self.fail("body_selector", f"has {selector!r}, {why}")
+        return selector
+
+
+def _safe_host(url: str) -> str | None:
+    """The URL's host when it has one and a valid port (urlsplit raises on a bad port)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        return parts.hostname
+    except ValueError:
+        return None
+
+
+def _valid_host(host: str) -> bool:
+    """`host[:port]`: a DNS name (IDN allowed) or an IP literal, and a port in 1-65535."""
+    name, port = host, None
+    if host.startswith("["):  # [v6]:port
+        name, _, rest = host[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (None if not rest else "bad")
+    elif host.count(":") == 1:
+        name, port = host.split(":")
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_name.rstrip(".").split(".")
+    return len(ascii_name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
     """Validate one `[[site]]` table; `where` says which (file and index) for messages."""
-    name = raw.get("name")
-    label = f"{where}, site {name!r}" if isinstance(name, str) else where
-
-    def fail(key: str, why: str) -> ConfigError:
-        return ConfigError(f"{label}: key '{key}' {why}")
-
-    for key in raw:
-        if key not in _KEYS:
-            raise fail(key, f"is unknown (known keys: {', '.join(sorted(_KEYS))})")
-    for key, (types, required) in _KEYS.items():
-        if key not in raw:
-            if required:
-                raise fail(key, "is missing")
-            continue
-        value = raw[key]
-        # bool is an int subclass; do not let `rate = true` pass as a number
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            want = " or ".join(t.__name__ for t in types)
-            raise fail(key, f"must be {want}, got {type(value).__name__} {value!r}")
-    name = str(raw["name"])  # checked above: present and a string
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
-        raise fail("name", "must be 1-64 letters, digits, '_', '-' or '.'")
-    start_urls = raw["start_urls"]
-    if not start_urls:
-        raise fail("start_urls", "must list at least one URL")
-    for u in start_urls:
-        if not isinstance(u, str) or urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname:
-            raise fail("start_urls", f"has {u!r}, not an http(s) URL with a host")
-    hosts = raw.get("allowed_hosts") or sorted({host_key(u) for u in start_urls})
-    for h in hosts:
-        if not isinstance(h, str) or not h or "/" in h:
-            raise fail("allowed_hosts", f"has {h!r}, expected a host name such as 'www.gov.cn' or 'host:port'")
-    patterns: dict[str, list[str]] = {}
-    for key in ("article_patterns", "list_patterns"):
-        patterns[key] = list(raw.get(key, []))
-        for p in patterns[key]:
-            if not isinstance(p, str):
-                raise fail(key, f"has {p!r}, expected a regular expression string")
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise fail(key, f"has {p!r}, not a valid regular expression ({exc})") from exc
-    for key in ("max_pages", "concurrency", "rate", "recrawl_list_seconds", "recrawl_article_seconds"):
-        if key in raw and raw[key] <= 0:
-            raise fail(key, f"must be greater than 0, got {raw[key]!r}")
-    if "max_depth" in raw and raw["max_depth"] < 0:
-        raise fail("max_depth", f"must be 0 or more, got {raw['max_depth']!r}")
+    site = _Site(raw, where)
+    site.check_keys_and_types()
+    name = site.name()
+    start_urls = site.start_urls()
+    allowed_hosts = site.allowed_hosts(start_urls)
+    article_patterns, list_patterns = site.patterns("article_patterns"), site.patterns("list_patterns")
+    site.numbers()
     return SiteConfig(
         name=name,
-        start_urls=tuple(start_urls),
-        allowed_hosts=tuple(h.lower() for h in hosts),
-        article_patterns=tuple(patterns["article_patterns"]),
-        list_patterns=tuple(patterns["list_patterns"]),
+        start_urls=start_urls,
+        allowed_hosts=allowed_hosts,
+        article_patterns=article_patterns,
+        list_patterns=list_patterns,
         max_pages=raw.get("max_pages", 1000),
         recrawl_list_seconds=int(raw.get("recrawl_list_seconds", 3600)),
         recrawl_article_seconds=int(raw.get("recrawl_article_seconds", 30 * 86400)),
         rate=float(raw.get("rate", 1.0)),
         concurrency=raw.get("concurrency", 2),
-        user_agent=raw.get("user_agent", DEFAULT_USER_AGENT),
-        body_selector=raw.get("body_selector"),
+        user_agent=site.user_agent(),
+        body_selector=site.body_selector(),
         local=raw.get("local", False),
         max_depth=raw.get("max_depth", 10),
+        cookies=raw.get("cookies", False),
+        max_query_variants=raw.get("max_query_variants", DEFAULT_MAX_QUERY_VARIANTS),
     )
 
 

@@ -3,15 +3,24 @@
 Why keep the text rather than a parsed object: the frontier stores each host's
 robots.txt in the `hosts` table so every worker of a fleet applies the same rules
 without refetching; parsing a few kB with protego is cheap enough to redo per claim.
+
+What a server sends is not trusted to be text: RFC 9309 asks a crawler to parse at
+least the first 500 KiB, so a larger file is cut at ROBOTS_MAX_BYTES (at its last
+whole line) rather than refused — refusing it left the host fully disallowed — and
+NUL and other control bytes, which PostgreSQL text cannot hold and no rule contains,
+become U+FFFD like any undecodable byte.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from protego import Protego
 
 ROBOTS_TTL_SECONDS = 24 * 3600
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 2.5: at least 500 KiB must be parsed
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -33,18 +42,26 @@ class RobotsRules:
         return float(delay) if delay is not None else None
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # entries may be ROBOTS_MAX_BYTES each
 def _parse(text: str) -> Protego:
     return Protego.parse(text)
 
 
-def rules_from_response(status: int | None, body: bytes) -> RobotsRules:
+def robots_text(body: bytes, *, truncated: bool = False) -> str:
+    """The file as text that PostgreSQL can store and protego can parse; a cut file
+    loses its last, partial line."""
+    if truncated and b"\n" in body:
+        body = body[: body.rindex(b"\n") + 1]
+    return _CONTROL.sub("\ufffd", body.decode("utf-8", errors="replace"))
+
+
+def rules_from_response(status: int | None, body: bytes, *, truncated: bool = False) -> RobotsRules:
     """Rules implied by the robots.txt response, per the usual crawler convention.
 
-    2xx: the file's rules. 4xx (not there): everything allowed. Anything else
-    (5xx, network error) is handled by the caller, which retries later rather than
-    guess.
+    2xx: the file's rules (`truncated`: the body is the file's first ROBOTS_MAX_BYTES).
+    4xx (not there): everything allowed. Anything else (5xx, network error) is handled
+    by the caller, which retries later rather than guess.
     """
     if status is not None and 200 <= status < 300:
-        return RobotsRules(body.decode("utf-8", errors="replace"))
+        return RobotsRules(robots_text(body, truncated=truncated))
     return RobotsRules("")

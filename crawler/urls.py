@@ -3,13 +3,21 @@
 Why canonicalize before anything else: the same article is linked as `./t1.html`,
 `HTTP://Host:80/a/t1.html#top` and `.../t1.html?utm_source=x`; fetched three times it
 would be three documents. courlan does the heavy lifting (tracking parameters, query
-order, case); we add what it leaves: dot segments, default ports, fragments.
+order, case); we add what it leaves: dot segments, default ports, fragments, and
+session and secret parameters.
+
+Why drop session ids and tokens (`;jsessionid=…`, `?sid=…`, `PHPSESSID`, `…token=…`):
+a Java or PHP portal hands out a new session id with every response, so every link on
+every page is a URL never seen before — the commonest crawler trap there is — and a
+URL carrying a session or an access token is a secret that would be stored and shown
+in `v_urls`. The page behind it is the same without them.
 """
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 import courlan
 
@@ -29,6 +37,21 @@ SKIP_EXTENSIONS = frozenset({
     ".mp3", ".mp4", ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk",
 })
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Parameter names that carry a session or a secret, never content (matched whole, any case).
+# The same list redacts URLs already stored, in db/migrations/0045_hostile.sql (v_urls).
+SECRET_PARAMETER = re.compile(
+    r"jsessionid|phpsessid|sid|sessid|sessionid|session_id|aspsessionid\w*|cfid|cftoken|ticket"
+    r"|password|passwd|pwd|secret|api_?key|signature|sig|\w*token", re.IGNORECASE)
+# ;jsessionid=… path parameters, also percent-encoded (%3B) as some CMSes write them
+_SESSION_PATH_PARAMETER = re.compile(
+    r"(?:;|%3b)(?:jsessionid|phpsessid|sid|sessionid|aspsessionid\w*)=[^/;?#]*", re.IGNORECASE)
+
+
+def drop_secrets(path: str, query: str) -> tuple[str, str]:
+    """`path` and `query` without session and secret parameters."""
+    path = _SESSION_PATH_PARAMETER.sub("", path)
+    kept = [p for p in query.split("&") if p and not SECRET_PARAMETER.fullmatch(unquote(p.split("=", 1)[0]))]
+    return path, "&".join(kept)
 
 
 def _clean_path(path: str) -> str:
@@ -59,7 +82,8 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
     netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
     if ":" in host:  # IPv6 literal
         netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"[{host}]:{port}"
-    rebuilt = urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(parts.path), parts.query, ""))
+    path, query = drop_secrets(parts.path, parts.query)
+    rebuilt = urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(path), query, ""))
     try:
         normalized = courlan.normalize_url(rebuilt)
     except Exception:  # courlan raises on odd inputs; such URLs are not worth crawling

@@ -18,6 +18,7 @@ with backoff); `gone` ones (404, robots Disallow, out of scope) never do.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,13 @@ from psycopg.types.json import Jsonb
 from govingest.db.connect import one_row
 from govingest.states import CLAIMABLE, ErrorKind, UrlState
 
+log = logging.getLogger(__name__)
+
 # `state IN (...)` of the URLs a claim may hand out (they come back once due)
 CLAIMABLE_SQL = ", ".join(f"'{s}'" for s in CLAIMABLE)
+# `state IN (...)` of the URLs waiting to be fetched or in flight: what max_pages caps
+# (urls_pending_by_site_idx, 0045, has the same predicate)
+PENDING_SQL = f"'{UrlState.NEW}', '{UrlState.FETCHING}'"
 
 
 @dataclass(frozen=True)
@@ -117,22 +123,65 @@ def add_urls(
     many were new.
 
     The unique key on `urls.url` deduplicates: a URL already known keeps its state,
-    schedule and depth. `max_urls` caps the site's frontier size (its max_pages).
+    schedule and depth. `max_urls` caps the site's *pending* URLs (its max_pages): what
+    waits to be fetched, not what was ever seen, so a site's history never stops new
+    articles. Links that find the frontier full are dropped (the list page that linked
+    them finds them again on its next fetch) and logged; `govingest status` warns.
     """
     rows = list({u.url: u for u in urls}.values())  # unique, in discovery order
     if not rows:
         return 0
     room = None
     if max_urls is not None:
-        room = max_urls - int(one_row(conn, "SELECT count(*) FROM urls WHERE site = %s", (site,))[0])
-        if room <= 0:
-            return 0
+        room = max(0, max_urls - pending_urls(conn, site))
     # One statement for the whole page's links: most are already known on a refetched
     # list page, and the cap counts only new ones, first found first.
-    cur = conn.execute(_ADD_URLS, {
+    added, fresh = (int(n) for n in one_row(conn, _ADD_URLS, {
         "urls": [u.url for u in rows], "kinds": [u.kind for u in rows], "hosts": [u.host for u in rows],
-        "room": room, "site": site, "depth": depth, "from": discovered_from})
+        "room": room, "site": site, "depth": depth, "from": discovered_from}))
+    if fresh > added and room is not None and added >= room:
+        log.warning("frontier full: new links dropped", extra={
+            "site": site, "dropped": fresh - added, "max_pages": max_urls,
+            "hint": "the site has max_pages URLs waiting; they are found again once some are fetched"})
+    return added
+
+
+def pending_urls(conn: psycopg.Connection, site: str) -> int:
+    """URLs of `site` waiting to be fetched or in flight: what `max_pages` caps."""
+    return int(one_row(conn, f"SELECT count(*) FROM urls WHERE site = %s AND state IN ({PENDING_SQL})",
+                       (site,))[0])
+
+
+def record_traps(conn: psycopg.Connection, site: str, traps: dict[NewUrl, str], depth: int,
+                 discovered_from: int | None) -> int:
+    """Record links refused as crawler traps: `gone`, error kind `crawler_trap`, the reason.
+
+    A URL already known keeps its row. Returns how many were recorded.
+    """
+    if not traps:
+        return 0
+    cur = conn.execute(
+        """INSERT INTO urls (url, site, host, kind, state, depth, discovered_from, last_error_kind, last_error)
+           SELECT url, %(site)s, host, kind, %(state)s, %(depth)s, %(from)s, %(kind)s, why
+           FROM unnest(%(urls)s::text[], %(hosts)s::text[], %(kinds)s::text[], %(whys)s::text[])
+                AS t(url, host, kind, why)
+           ON CONFLICT (url) DO NOTHING""",
+        {"site": site, "state": UrlState.GONE, "depth": depth, "from": discovered_from,
+         "kind": ErrorKind.CRAWLER_TRAP, "urls": [u.url for u in traps], "hosts": [u.host for u in traps],
+         "kinds": [u.kind for u in traps], "whys": list(traps.values())})
     return cur.rowcount
+
+
+def self_spawned_variants(conn: psycopg.Connection, site: str, family: str, limit: int) -> int:
+    """How many URLs of `family` (a URL without its query) were discovered from pages of the
+    same family, counted up to `limit`: the crawler-trap signal of crawler/traps.py."""
+    return int(one_row(conn,
+        """SELECT count(*) FROM (
+               SELECT 1 FROM urls c JOIN urls p ON p.id = c.discovered_from
+               WHERE c.site = %(site)s AND c.url LIKE '%%?%%' AND split_part(c.url, '?', 1) = %(family)s
+                 AND split_part(p.url, '?', 1) = %(family)s
+               LIMIT %(limit)s) t""",
+        {"site": site, "family": family, "limit": limit})[0])
 
 
 def register_url(conn: psycopg.Connection, *, url: str, site: str, host: str, kind: str = "article") -> int:
@@ -176,11 +225,12 @@ _ADD_URLS = """
 WITH v AS (SELECT * FROM unnest(%(urls)s::text[], %(kinds)s::text[], %(hosts)s::text[])
                   WITH ORDINALITY AS v(url, kind, host, ord)),
      h AS (INSERT INTO hosts (host) SELECT DISTINCT host FROM v ON CONFLICT DO NOTHING),
-     fresh AS (SELECT v.* FROM v WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = v.url)
-               ORDER BY ord LIMIT %(room)s)
-INSERT INTO urls (url, site, host, kind, depth, discovered_from)
-SELECT url, %(site)s, host, kind, %(depth)s, %(from)s FROM fresh ORDER BY ord
-ON CONFLICT (url) DO NOTHING"""
+     fresh AS (SELECT v.* FROM v WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = v.url)),
+     ins AS (INSERT INTO urls (url, site, host, kind, depth, discovered_from)
+             SELECT url, %(site)s, host, kind, %(depth)s, %(from)s
+             FROM (SELECT * FROM fresh ORDER BY ord LIMIT %(room)s) f ORDER BY ord
+             ON CONFLICT (url) DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM fresh)"""
 
 
 def claim_due(
@@ -394,6 +444,19 @@ def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
+def sites_at_cap(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
+    """(site, pending URLs, max_pages) of each site whose pending URLs fill its cap: new
+    links are being dropped there (`govingest status` warns)."""
+    rows = conn.execute(
+        f"""SELECT s.name, p.pending, (s.config->>'max_pages')::bigint
+            FROM sites s CROSS JOIN LATERAL (
+                SELECT count(*) AS pending FROM urls u WHERE u.site = s.name AND u.state IN ({PENDING_SQL})) p
+            WHERE s.config ? 'max_pages' AND p.pending >= (s.config->>'max_pages')::bigint
+            ORDER BY s.name""").fetchall()
+    conn.commit()
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
 def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None = None) -> list[tuple[Any, ...]]:
     """(site, url, last_status, last_error_kind, last_error, last_fetched_at), newest first."""
     rows = conn.execute(
@@ -435,7 +498,7 @@ def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[
 
 def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
     """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
-    row = one_row(conn, "SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ('new', 'fetching')", (sites,))
+    row = one_row(conn, f"SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ({PENDING_SQL})", (sites,))
     conn.commit()
     return int(row[0])
 

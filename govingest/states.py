@@ -41,7 +41,8 @@ class ErrorKind(StrEnum):
     TOO_LARGE = "too_large"  # the body exceeds the size limit (or a decompression bomb)
     BAD_ENCODING = "bad_encoding"  # a Content-Encoding that cannot be decoded
     BAD_REDIRECT = "bad_redirect"  # a redirect without a usable Location
-    BLOCKED_ADDRESS = "blocked_address"  # resolves to a private address (SSRF guard): gone
+    BAD_URL = "bad_url"  # a URL the HTTP client cannot request (e.g. a malformed host)
+    BLOCKED_ADDRESS = "blocked_address"  # resolves to an address that is not globally routable (SSRF guard): gone
     OUT_OF_SCOPE = "out_of_scope"  # not on the site's allowed hosts: gone
     REDIRECT = "redirect"  # internal: a redirect the fetch stage turns into a frontier URL (never stored)
     REDIRECT_LOOP = "redirect_loop"  # the redirect chain comes back to itself
@@ -49,6 +50,7 @@ class ErrorKind(StrEnum):
     # the fetch stage (workers/stages/fetch.py)
     ROBOTS_DISALLOWED = "robots_disallowed"  # robots.txt forbids the path: gone, never requested
     ROBOTS_UNAVAILABLE = "robots_unavailable"  # robots.txt cannot be read: nothing is fetched from the host
+    CRAWLER_TRAP = "crawler_trap"  # a link refused as a crawler trap (crawler/traps.py): gone, never requested
     BINARY_BODY = "binary_body"  # served as HTML but the body is a binary file
     EMPTY_BODY = "empty_body"  # HTTP success with an empty body
     LEASE_LOST = "lease_lost"  # internal: the lease went to another worker (never stored)

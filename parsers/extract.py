@@ -349,10 +349,29 @@ def _contains(outer: HtmlElement, inner: HtmlElement) -> bool:
     return any(a is outer for a in inner.iterancestors())
 
 
+def _is_xpath(selector: str) -> bool:
+    return selector.lstrip().startswith(("/", "("))
+
+
+def selector_error(selector: str) -> str | None:
+    """Why a body selector cannot be used (the sites file is checked with this at load), else None."""
+    from lxml.cssselect import CSSSelector, SelectorError
+
+    try:
+        if _is_xpath(selector):
+            etree.XPath(selector)
+        else:
+            CSSSelector(selector)
+    except (SelectorError, etree.XPathError) as exc:
+        kind = "XPath expression" if _is_xpath(selector) else "CSS selector"
+        return f"not a valid {kind} ({exc})"
+    return None
+
+
 def _select(tree: HtmlElement, selector: str) -> list[HtmlElement]:
     """Nodes of a site's configured body selector: CSS, or XPath when it starts with / or (."""
     try:
-        if selector.lstrip().startswith(("/", "(")):
+        if _is_xpath(selector):
             return [n for n in tree.xpath(selector) if isinstance(n, HtmlElement)]
         return list(tree.cssselect(selector))
     except Exception:  # a bad selector in a site config must not fail every page: fall back

@@ -30,7 +30,7 @@ def test_every_error_kind_the_crawler_returns_is_an_error_kind() -> None:
     tree = ast.parse((ROOT / "crawler" / "fetch.py").read_text(encoding="utf-8"))
     returned: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "end" and node.args:
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("end", "_Stop") and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 returned.add(first.value)

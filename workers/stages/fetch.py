@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from govingest.crawler.client import CrawlClient
 from govingest.crawler.config import SiteConfig
 from govingest.crawler.fetch import DEFAULT_MAX_BYTES, MAX_REDIRECTS, FetchResult, fetch, is_html_type
 from govingest.crawler.links import discover_links
 from govingest.crawler.politeness import backoff_seconds
-from govingest.crawler.robots import ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
+from govingest.crawler.robots import ROBOTS_MAX_BYTES, ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
+from govingest.crawler.traps import query_family, self_variants, structural_trap, variant_traps
 from govingest.crawler.urls import canonicalize, classify, host_key, in_scope
 from govingest.db import frontier
 from govingest.db.frontier import Claim, NewUrl, Outcome
@@ -139,7 +140,7 @@ def fetch_url(
     conn: psycopg.Connection,
     claim: Claim,
     site: SiteConfig,
-    client: httpx.Client,
+    client: CrawlClient,
     *,
     owner: str | None = None,
     stats: Stats | None = None,
@@ -166,7 +167,7 @@ def fetch_url(
     return result
 
 
-def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client: httpx.Client, *,
+def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client: CrawlClient, *,
                owner: str | None, stats: Stats, max_bytes: int, total_timeout: float) -> FetchOutcome:
     """Scope, then robots.txt, then the request itself; each step may end the fetch."""
     if not in_scope(claim.url, site):
@@ -190,23 +191,31 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
               in_scope=lambda u: in_scope(u, site),
               etag=claim.etag if claim.fetched_before else None,
               last_modified=claim.last_modified if claim.fetched_before else None,
-              max_bytes=max_bytes, total_timeout=total_timeout, read_body=is_html_type, follow_redirects=False)
+              max_bytes=max_bytes, total_timeout=total_timeout, read_body=is_html_type, follow_redirects=False,
+              cookies=client.cookies.jar(site.name) if site.cookies else None)
     stats.update("requests")
     with conn.transaction():
         return _settle(conn, claim, site, r, owner=owner, stats=stats)
 
 
-def _refresh_robots(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client: httpx.Client,
+def _refresh_robots(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client: CrawlClient,
                     robots: frontier.HostRobots, *, owner: str | None, stats: Stats,
                     total_timeout: float) -> FetchOutcome:
-    """Fetch the host's robots.txt in this claim's slot and store it; the URL goes back to due."""
+    """Fetch the host's robots.txt in this claim's slot and store it; the URL goes back to due.
+
+    RFC 9309: 2xx is the file's rules (its first ROBOTS_MAX_BYTES, so a huge file still
+    yields its rules instead of refusing the host), 4xx means no rules, and a 5xx or an
+    unreachable server means full disallow until it can be read — unless rules are
+    known from before, which are kept a while.
+    """
     r = fetch(client, _robots_url(claim.url), user_agent=site.user_agent, allow_private=site.local,
-              in_scope=lambda u: in_scope(u, site), max_bytes=512 * 1024, total_timeout=min(total_timeout, 30.0))
+              in_scope=lambda u: in_scope(u, site), max_bytes=ROBOTS_MAX_BYTES, truncate=True,
+              total_timeout=min(total_timeout, 30.0), cookies=client.cookies.jar(site.name) if site.cookies else None)
     stats.update("robots_fetched")
     answered = r.status is not None and r.status < 500 and r.error_kind in (
         None, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN, ErrorKind.HTTP_ERROR)
     if answered:  # 2xx: its rules; 4xx: no robots.txt, all allowed (RFC 9309)
-        rules = rules_from_response(r.status, r.body if r.ok else b"")
+        rules = rules_from_response(r.status, r.body if r.ok else b"", truncated=r.truncated)
     elif robots.text is not None:  # unreachable now, known before: keep the old rules a while
         rules = RobotsRules(robots.text)
     else:
@@ -282,13 +291,30 @@ def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: Fe
                          headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None,
                          to_process=process, content_hash=digest)
     stats.update("pages_stored")
-    added = 0
-    if claim.depth < site.max_depth:
-        added = frontier.add_urls(conn, site.name, _links(claim, site, r), claim.depth + 1, claim.url_id,
-                                  max_urls=site.max_pages)
-        stats.update("links_added", added)
+    added = _add_links(conn, claim, site, r, stats) if claim.depth < site.max_depth else 0
     _record(conn, claim, out, owner)
     return _result(claim, out, page_id=page_id if process else None, links_added=added, requests=1)
+
+
+def _add_links(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, stats: Stats) -> int:
+    """The page's links into the frontier, articles first; crawler traps recorded, not added.
+
+    Articles go first because the frontier's cap (max_pages pending URLs) may not hold
+    every link of a page, and an article is what a crawl is for: a list page is found
+    again from its neighbours. Returns how many URLs were new.
+    """
+    found = _links(claim, site, r)
+    traps = {u: why for u in found if (why := structural_trap(u.url))}
+    own_variants = [u for u in self_variants(claim.url, [u.url for u in found]) if u not in {t.url for t in traps}]
+    if own_variants:
+        known = frontier.self_spawned_variants(conn, site.name, query_family(claim.url), site.max_query_variants)
+        refused = variant_traps(claim.url, own_variants, known, site.max_query_variants)
+        traps.update({u: refused[u.url] for u in found if u.url in refused})
+    links = sorted((u for u in found if u not in traps), key=lambda u: u.kind != "article")
+    added = frontier.add_urls(conn, site.name, links, claim.depth + 1, claim.url_id, max_urls=site.max_pages)
+    stats.update("links_added", added)
+    stats.update("traps_recorded", frontier.record_traps(conn, site.name, traps, claim.depth + 1, claim.url_id))
+    return added
 
 
 def _links(claim: Claim, site: SiteConfig, r: FetchResult) -> list[NewUrl]:
