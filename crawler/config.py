@@ -10,7 +10,7 @@ the key. The file is TOML (stdlib `tomllib`), one `[[site]]` table per site:
     allowed_hosts = ["www.xm.gov.cn"]          # default: hosts of start_urls
     article_patterns = ['/t\\d{8}_\\d+\\.htm']  # RE2 regexes searched in the URL (linear time)
     list_patterns = ['/index(_\\d+)?\\.html$']
-    max_pages = 500     # URLs waiting to be fetched at once; links found beyond it wait
+    max_pages = 500     # URLs waiting to be fetched at once (history does not count)
     recrawl_list_seconds = 3600
     recrawl_article_seconds = 2592000
     rate = 1.0          # requests per second per host
@@ -110,15 +110,15 @@ _KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "max_query_variants": ((int,), False),
 }
 _TEN_YEARS = 10 * 365 * 86400
-# key -> (smallest, largest) accepted; every number must also be finite (no inf, no nan)
-_RANGES: dict[str, tuple[float, float]] = {
-    "max_pages": (1, 10_000_000),
-    "recrawl_list_seconds": (1, _TEN_YEARS),
-    "recrawl_article_seconds": (1, _TEN_YEARS),
-    "rate": (1 / 86400, 1000),  # from one request a day to one a millisecond
-    "concurrency": (1, 64),
-    "max_depth": (0, 1000),
-    "max_query_variants": (1, 1_000_000),
+# key -> (smallest, largest, the range as a person reads it); numbers must also be finite
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "max_pages": (1, 10_000_000, "from 1 to 10000000"),
+    "recrawl_list_seconds": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} (ten years)"),
+    "recrawl_article_seconds": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} (ten years)"),
+    "rate": (1 / 86400, 1000, "from 0.0000116 (one request a day) to 1000 requests per second"),
+    "concurrency": (1, 64, "from 1 to 64"),
+    "max_depth": (0, 1000, "from 0 to 1000"),
+    "max_query_variants": (1, 1_000_000, "from 1 to 1000000"),
 }
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
@@ -183,14 +183,14 @@ class _Site:
         return tuple(patterns)
 
     def numbers(self) -> None:
-        for key, (low, high) in _RANGES.items():
+        for key, (low, high, text) in _RANGES.items():
             if key not in self.raw:
                 continue
             value = self.raw[key]
             if not math.isfinite(value):
-                raise self.fail(key, f"must be a finite number, got {value!r}")
+                raise self.fail(key, f"must be a finite number ({text}), got {value!r}")
             if not low <= value <= high:
-                raise self.fail(key, f"must be between {low:g} and {high:g}, got {value!r}")
+                raise self.fail(key, f"must be {text}, got {value!r}")
 
     def user_agent(self) -> str:
         ua = self.raw.get("user_agent", DEFAULT_USER_AGENT)

@@ -8,7 +8,8 @@ What a server sends is not trusted to be text: RFC 9309 asks a crawler to parse 
 least the first 500 KiB, so a larger file is cut at ROBOTS_MAX_BYTES (at its last
 whole line) rather than refused — refusing it left the host fully disallowed — and
 NUL and other control bytes, which PostgreSQL text cannot hold and no rule contains,
-become U+FFFD like any undecodable byte.
+are dropped: `User-agent: *<NUL>` still names every crawler, so a stray byte cannot
+turn the rules under it off (read as U+FFFD, it did).
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def robots_text(body: bytes, *, truncated: bool = False) -> str:
     loses its last, partial line."""
     if truncated and b"\n" in body:
         body = body[: body.rindex(b"\n") + 1]
-    return _CONTROL.sub("\ufffd", body.decode("utf-8", errors="replace"))
+    return _CONTROL.sub("", body.decode("utf-8", errors="replace"))
 
 
 def rules_from_response(status: int | None, body: bytes, *, truncated: bool = False) -> RobotsRules:

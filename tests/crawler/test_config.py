@@ -46,7 +46,7 @@ def test_round_trip_through_stored_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("body, words", [
-    ('name = "a"\nstart_urls = ["http://a.gov.cn/"]\nrate = -1', ["site 'a'", "'rate'", "greater than 0"]),
+    ('name = "a"\nstart_urls = ["http://a.gov.cn/"]\nrate = -1', ["site 'a'", "'rate'", "from 0.0000116 (one request a day)"]),
     ('name = "a"\nstart_urls = ["http://a.gov.cn/"]\nrate = "fast"', ["site 'a'", "'rate'", "must be"]),
     ('name = "a"\nstart_urls = ["http://a.gov.cn/"]\nconcurrency = true', ["'concurrency'", "bool"]),
     ('name = "a"\nstart_urls = ["ftp://a.gov.cn/"]', ["'start_urls'", "ftp://a.gov.cn/"]),

@@ -6,12 +6,16 @@ the article the news list published later was never added, silently.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import psycopg
 
 from govingest.crawler.config import parse_site
-from govingest.workers.local.runner import crawl
+from govingest.db import frontier
+from govingest.workers.local.runner import crawl, seed_sites
 from tests.hostile.servers import LATE_ARTICLE, LATE_TITLE, trap_site
 
 
@@ -42,3 +46,27 @@ def test_trap_site_does_not_stop_a_later_article(migrated_database_url: str) -> 
         assert any("/deep/x/x/x/" in u for u in trap_urls), trap_urls  # repeating path segments
         assert any("/calendar.html?date=" in u for u in trap_urls), trap_urls  # unbounded query variants
         assert all(why for _, why in traps)
+
+
+def test_cap_counts_pending_urls_not_history(migrated_database_url: str) -> None:
+    site = parse_site({"name": "cap", "start_urls": ["http://www.a.gov.cn/index.html"], "max_pages": 3}, "t")
+    with psycopg.connect(migrated_database_url) as conn:
+        seed_sites(conn, [site])  # the start URL: 1 pending
+        old = [(f"http://www.a.gov.cn/old/t{i}.html", "article") for i in range(10)]
+        frontier.add_urls(conn, "cap", old, 1, None)
+        conn.execute("UPDATE urls SET state = 'done' WHERE url LIKE '%/old/%'")  # ten fetched: history
+        new = [(f"http://www.a.gov.cn/new/t{i}.html", "article") for i in range(5)]
+        added = frontier.add_urls(conn, "cap", new, 1, None, max_urls=site.max_pages)
+        assert added == 2  # room for two beside the pending start URL; history does not count
+        assert frontier.sites_at_cap(conn) == [("cap", 3, 3)]
+
+
+def test_status_warns_when_a_site_is_at_its_cap(migrated_database_url: str, redis_url: str) -> None:
+    site = parse_site({"name": "full", "start_urls": ["http://www.a.gov.cn/index.html"], "max_pages": 1}, "t")
+    with psycopg.connect(migrated_database_url) as conn:
+        seed_sites(conn, [site])
+    env = {**os.environ, "DATABASE_URL": migrated_database_url, "REDIS_URL": redis_url}
+    out = subprocess.run([sys.executable, "-m", "govingest", "status"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "warning: site 'full' has 1 URLs waiting, at its cap (max_pages = 1)" in out.stdout, out.stdout

@@ -31,6 +31,14 @@ def frontier_table(counts: list[tuple[str, str, int]]) -> list[str]:
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
 
 
+def cap_warnings(full: list[tuple[str, int, int]]) -> list[str]:
+    """One warning per site whose pending URLs fill its max_pages: links found now are dropped."""
+    return [f"  warning: site {site!r} has {pending} URLs waiting, at its cap (max_pages = {cap}); links found "
+            "now are dropped until some are fetched. Raise max_pages in the sites file, or look for a crawler "
+            "trap: `SELECT url FROM v_urls WHERE site = '" + site + "' AND state = 'new' LIMIT 20`"
+            for site, pending, cap in full]
+
+
 def run(args: argparse.Namespace) -> int:
     from govingest.db import frontier
 
@@ -38,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     with connect(resolve_database_url(settings)) as conn:
         migrate(conn)
         counts = frontier.site_url_counts(conn)
+        full = frontier.sites_at_cap(conn)
         errors = frontier.recent_errors(conn, args.errors, site=args.site)
         from govingest.workers.fleet.supervisor import status_lines
 
@@ -48,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     print("frontier (URLs by state)")
     for line in frontier_table(counts):
         print("  " + line)
+    for line in cap_warnings(full):
+        print(line)
     print()
     print("\n".join(fleet))
     print(f"\nrecent errors ({len(errors)})" if errors else "\nno errors recorded")
