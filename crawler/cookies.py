@@ -61,7 +61,8 @@ class SiteJar:
         with self._lock:
             probe = httpx.Request(request.method, request.url)
             self._jar.set_cookie_header(probe)
-        return probe.headers.get("cookie")
+        value: str | None = probe.headers.get("cookie")
+        return value
 
     def store(self, response: httpx.Response) -> None:
         """Keep the response's cookies while they fit; the rest are dropped, never sent."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # errors reach the user as ConfigError, not on stderr

@@ -19,7 +19,9 @@ resolves a name for a fetch; `crawler/transport.py` connects to its answer only.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
@@ -29,10 +31,20 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: carries any IPv4 address
 _NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a private translator
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
-# Name lookups run here so a hanging resolver cannot hold a fetch past its deadline
-# (getaddrinfo itself takes no timeout); a lookup that is given up on finishes in the
-# background and its answer is dropped.
-_RESOLVERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="resolve")
+_resolvers: tuple[int, ThreadPoolExecutor] | None = None
+_resolvers_lock = threading.Lock()
+
+
+def _resolver_pool() -> ThreadPoolExecutor:
+    """Threads for name lookups, so a hanging resolver cannot hold a fetch past its deadline
+    (getaddrinfo takes no timeout); a lookup given up on finishes in the background and its
+    answer is dropped. One pool per process: a forked child gets its own, since the
+    parent's threads do not survive the fork."""
+    global _resolvers
+    with _resolvers_lock:
+        if _resolvers is None or _resolvers[0] != os.getpid():
+            _resolvers = (os.getpid(), ThreadPoolExecutor(max_workers=16, thread_name_prefix="resolve"))
+        return _resolvers[1]
 
 
 class BlockedAddress(Exception):
@@ -79,7 +91,7 @@ def resolve(host: str, port: int, *, timeout: float | None = None) -> list[IPAdd
         return list(dict.fromkeys(ipaddress.ip_address(str(i[4][0]).split("%", 1)[0]) for i in infos))
 
     try:
-        return _RESOLVERS.submit(lookup).result(timeout=timeout)
+        return _resolver_pool().submit(lookup).result(timeout=timeout)
     except FutureTimeout:
         raise TimeoutError(f"resolving host {host!r} took longer than {timeout:.1f}s") from None
     except (socket.gaierror, UnicodeError) as exc:

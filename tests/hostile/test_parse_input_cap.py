@@ -13,11 +13,26 @@ from pathlib import Path
 
 import pytest
 
-GOVINGEST = [sys.executable, "-m", "govingest"]
 RSS_LIMIT_MB = 400
+# The CLI in a child that reports its own peak RSS on the way out (RUSAGE_CHILDREN would
+# also count every other child this test session ever waited for).
+_REPORTING = """import resource, runpy, sys
+sys.argv = ["govingest", *sys.argv[1:]]
+try:
+    runpy.run_module("govingest", run_name="__main__")
+finally:
+    sys.stderr.write("\\nmax_rss_kb=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
 
 
-def run_capped(args: list[str], **kw) -> subprocess.CompletedProcess[str]:
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.returncode, self.stdout = proc.returncode, proc.stdout
+        self.stderr, _, rss = proc.stderr.rpartition("\nmax_rss_kb=")
+        self.rss_mb = int(rss.strip()) / 1024 if rss.strip().isdigit() else float("inf")
+
+
+def run_capped(args: list[str], **kw) -> Run:
     """Run the CLI with an address-space limit, so the old behaviour fails fast instead of
     taking the machine's memory; the limit is far above what a capped read needs."""
     limit = 1536 * 1024 * 1024
@@ -26,13 +41,10 @@ def run_capped(args: list[str], **kw) -> subprocess.CompletedProcess[str]:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     try:
-        return subprocess.run(GOVINGEST + args, capture_output=True, text=True, timeout=120, preexec_fn=cap, **kw)
+        return Run(subprocess.run([sys.executable, "-c", _REPORTING, *args], capture_output=True, text=True,
+                                  timeout=120, preexec_fn=cap, **kw))
     except subprocess.TimeoutExpired:
         pytest.fail(f"govingest {' '.join(args)} ran for more than 120 s")
-
-
-def max_child_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def test_endless_input_is_capped_and_said_so() -> None:
@@ -40,7 +52,7 @@ def test_endless_input_is_capped_and_said_so() -> None:
     assert out.returncode == 1, out.stderr[-2000:]
     first = out.stdout.splitlines()[0]
     assert '"file": "/dev/urandom"' in first and "MB" in first and "--max-bytes" in first, first
-    assert max_child_rss_mb() < RSS_LIMIT_MB
+    assert out.rss_mb < RSS_LIMIT_MB
 
 
 def test_huge_file_is_capped_and_max_bytes_raises_the_cap(tmp_path: Path) -> None:
@@ -51,7 +63,7 @@ def test_huge_file_is_capped_and_max_bytes_raises_the_cap(tmp_path: Path) -> Non
         f.write(para * (100 * 1024 * 1024 // len(para)))
     out = run_capped(["parse", str(huge)])
     assert out.returncode == 1 and "huge.html" in out.stderr and "MB" in out.stderr, out.stderr[-2000:]
-    assert max_child_rss_mb() < RSS_LIMIT_MB
+    assert out.rss_mb < RSS_LIMIT_MB
     small = tmp_path / "small.html"
     small.write_bytes(huge.read_bytes()[: 200 * 1024] + b"</body></html>")
     os.remove(huge)
