@@ -18,8 +18,8 @@ from govingest.crawler.client import make_client
 from govingest.crawler.config import parse_site
 from govingest.db import frontier
 from govingest.db.migrate import migrate
-from govingest.workers.local.runner import seed_sites
 from govingest.workers.stages.fetch import fetch_url
+from govingest.workers.stages.seed import seed_sites
 
 PAGE = "<html><body><p>通知公告</p></body></html>".encode()
 BIG_FILLER = b"# " + b"x" * 98 + b"\n"  # 100-byte comment lines

@@ -15,7 +15,9 @@ import psycopg
 
 from govingest.crawler.config import parse_site
 from govingest.db import frontier
-from govingest.workers.local.runner import crawl, seed_sites
+from govingest.db.frontier import NewUrl
+from govingest.workers.local.runner import crawl
+from govingest.workers.stages.seed import seed_sites
 from tests.hostile.servers import LATE_ARTICLE, LATE_TITLE, trap_site
 
 
@@ -52,10 +54,10 @@ def test_cap_counts_pending_urls_not_history(migrated_database_url: str) -> None
     site = parse_site({"name": "cap", "start_urls": ["http://www.a.gov.cn/index.html"], "max_pages": 3}, "t")
     with psycopg.connect(migrated_database_url) as conn:
         seed_sites(conn, [site])  # the start URL: 1 pending
-        old = [(f"http://www.a.gov.cn/old/t{i}.html", "article") for i in range(10)]
+        old = [NewUrl(f"http://www.a.gov.cn/old/t{i}.html", "article", "www.a.gov.cn") for i in range(10)]
         frontier.add_urls(conn, "cap", old, 1, None)
         conn.execute("UPDATE urls SET state = 'done' WHERE url LIKE '%/old/%'")  # ten fetched: history
-        new = [(f"http://www.a.gov.cn/new/t{i}.html", "article") for i in range(5)]
+        new = [NewUrl(f"http://www.a.gov.cn/new/t{i}.html", "article", "www.a.gov.cn") for i in range(5)]
         added = frontier.add_urls(conn, "cap", new, 1, None, max_urls=site.max_pages)
         assert added == 2  # room for two beside the pending start URL; history does not count
         assert frontier.sites_at_cap(conn) == [("cap", 3, 3)]
