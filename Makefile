@@ -41,6 +41,8 @@ lock: $(UV)
 	$(UV) lock
 	$(UV) export --frozen --format requirements-txt --no-dev --extra flower --no-emit-project \
 	    --output-file deploy/requirements.lock --quiet
+	$(UV) pip compile --generate-hashes --python-version 3.11 --quiet deploy/build-requirements.in \
+	    --output-file deploy/build-requirements.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .venv-opencc-reimpl

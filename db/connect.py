@@ -55,6 +55,10 @@ def embedded_url(directory: Path) -> str:
                 import pgserver
 
                 server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        except ImportError as exc:
+            raise DatabaseUnavailable(
+                "DATABASE_URL is unset and the embedded PostgreSQL is not installed: set DATABASE_URL to a "
+                "running PostgreSQL, or install the `embedded` extra (pip install 'govingest[embedded]')") from exc
         except Exception as exc:
             raise DatabaseUnavailable(
                 f"could not start the embedded PostgreSQL in {pgdata}: {exc}; set DATABASE_URL to a "
@@ -64,10 +68,19 @@ def embedded_url(directory: Path) -> str:
 
 
 def resolve_database_url(settings: Any) -> str:
-    """DATABASE_URL when set, else the embedded server's URL (starting it on demand)."""
+    """DATABASE_URL when set, else the embedded server's URL (starting it on demand).
+
+    GOVINGEST_EMBEDDED=false (set by the container entrypoint) turns the fallback off: a
+    container given no DATABASE_URL must stop and say so, never start a private database
+    whose data dies with the container.
+    """
     url = getattr(settings, "database_url", None)
     if url:
         return str(url)
+    if not getattr(settings, "embedded", True):
+        raise DatabaseUnavailable(
+            "DATABASE_URL is not set and embedded servers are off (GOVINGEST_EMBEDDED=false, as in the "
+            "container image): set DATABASE_URL to your PostgreSQL, e.g. postgresql://USER@HOST:5432/DB")
     return embedded_url(data_dir(settings))
 
 

@@ -63,6 +63,11 @@ def available_migrations() -> list[Migration]:
 
 
 def _ensure_table(conn: psycopg.Connection) -> None:
+    # Looked up first: CREATE ... IF NOT EXISTS still needs CREATE on the schema, which the
+    # application's role (govingest_writer, no DDL) lacks; it only checks the version.
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    if exists and exists[0]:
+        return
     conn.execute(
         """CREATE TABLE IF NOT EXISTS schema_migrations (
                version    int PRIMARY KEY,

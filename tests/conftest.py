@@ -50,6 +50,15 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     srv.cleanup()
 
 
+def _with_user(url: str, user: str, password: str | None = None) -> str:
+    """`url` logging in as `user` (the test server trusts 127.0.0.1: no password needed)."""
+    import psycopg.conninfo as ci
+
+    params = ci.conninfo_to_dict(url)
+    params.update(user=user, password=password)
+    return ci.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
 def _with_dbname(url: str, dbname: str) -> str:
     import psycopg.conninfo as ci
 

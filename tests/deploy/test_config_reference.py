@@ -1,7 +1,7 @@
 """The configuration reference cannot drift from `workers/settings.py`.
 
 docs/operations.md embeds the output of `govingest config --markdown` and
-deploy/env.example is `govingest config --env-example`; both are compared with what the
+deploy/settings.env is `govingest config --env-example`; both are compared with what the
 code generates now, and every setting must be documented well enough to operate.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from govingest.workers.settings import SETTINGS, Setting
 from tests.conftest import ROOT
 
 OPERATIONS = ROOT / "docs" / "operations.md"
-ENV_EXAMPLE = ROOT / "deploy" / "env.example"
+ENV_EXAMPLE = ROOT / "deploy" / "settings.env"
 REGENERATE = ".venv/bin/govingest config --update docs/operations.md"
 
 
@@ -54,8 +54,8 @@ def test_reference_lists_every_env_variable_with_default() -> None:
 
 def test_env_example_is_generated_and_names_only_real_settings() -> None:
     text = ENV_EXAMPLE.read_text(encoding="utf-8")
-    assert text == render_env_example(), "deploy/env.example is stale: run .venv/bin/govingest config --env-example > deploy/env.example"
-    known = {s.env for s in SETTINGS} | {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    assert text == render_env_example(), "deploy/settings.env is stale: run .venv/bin/govingest config --env-example > deploy/settings.env"
+    known = {s.env for s in SETTINGS if not s.secret}
     named = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.M))
     assert named == known, f"unknown: {named - known}, missing: {known - named}"
 
@@ -93,6 +93,6 @@ def test_cli_check_exit_code_and_update_rewrites_only_the_section(tmp_path: Path
 def test_markdown_cells_escape_pipes() -> None:
     table = render_markdown([Setting("x", "GOVINGEST_X", "a|b", "Either a | b, nothing else.")])
     row = next(line for line in table.splitlines() if "GOVINGEST_X" in line)
-    assert row.count(" | ") == 2 and "a \\| b" in row
+    assert row.count(" | ") == 3 and "a \\| b" in row  # variable | default | accepted | meaning
     with pytest.raises(ValueError):
         replace_section("no markers", table)

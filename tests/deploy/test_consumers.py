@@ -51,6 +51,7 @@ def seeded(pg_server_url: str) -> Iterator[tuple[str, str]]:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             # the statement docs/consumers.md tells administrators to run
             conn.execute(f'CREATE ROLE "{reader}" LOGIN IN ROLE govingest_reader')
+            conn.execute(f"ALTER ROLE \"{reader}\" SET statement_timeout = '30s'")
         params = psycopg.conninfo.conninfo_to_dict(admin_url)
         params.update(user=reader, password=None)
         yield admin_url, psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
@@ -121,9 +122,12 @@ def test_every_documented_query_runs_as_a_reader(seeded: tuple[str, str]) -> Non
 def test_reader_role_reads_views_only(seeded: tuple[str, str]) -> None:
     _, reader = seeded
     with psycopg.connect(reader, autocommit=True) as conn:
-        for statement in ("SELECT count(*) FROM documents", "SELECT count(*) FROM doc_events",
-                          "UPDATE v_documents SET title = 'x'", "DELETE FROM v_sections"):
+        for statement in ("SELECT count(*) FROM documents", "SELECT count(*) FROM doc_events"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        for statement in ("UPDATE v_documents SET title = 'x'", "DELETE FROM v_sections"):
+            # no privilege, and the guarded views (migration 0040) are not updatable at all
+            with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectNotInPrerequisiteState)):
                 conn.execute(statement)
 
 

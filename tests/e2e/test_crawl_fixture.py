@@ -18,11 +18,11 @@ import pytest
 
 from govingest.crawler.config import parse_sites
 from govingest.workers.fixture_site.server import FixtureSite, read_access_log
-from govingest.workers.fixture_site.sites import FaultSettings
 from govingest.workers.fixture_site.sites_toml import site_tables
 from govingest.workers.local.runner import crawl
 from govingest.workers.stages.summary import CrawlResult
 from tests.conftest import EVAL, GOLD, _with_dbname
+from tests.fixture_site.faults import FaultSettings, build_faults
 
 RATE = 8.0  # requests/s per host asked of the crawler (robots Crawl-delay 0.1 allows 10)
 
@@ -51,7 +51,7 @@ def crawled(pg_server_url: str) -> Iterator[Crawled]:
     with psycopg.connect(pg_server_url, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     url = _with_dbname(pg_server_url, name)
-    fixture = FixtureSite(faults=FaultSettings(slow_seconds=3.0)).start()
+    fixture = FixtureSite(extra_sites=[build_faults(FaultSettings(slow_seconds=3.0))]).start()
     try:
         tables = site_tables(fixture, rate=RATE, concurrency=3)
         for t in tables:  # let robots-forbidden links into the frontier, to prove they are never fetched

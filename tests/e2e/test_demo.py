@@ -30,7 +30,7 @@ def table(out: str) -> dict[str, dict[str, str]]:
     rows = {}
     for line in lines[1:]:
         cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) >= len(header) - 1 and cells[0] in ("siming", "real", "gbk", "faults"):
+        if len(cells) >= len(header) - 1 and cells[0] in ("siming", "real", "gbk"):
             rows[cells[0]] = dict(zip(header, cells, strict=False))
     return rows
 
@@ -41,10 +41,10 @@ def test_demo_zero_setup_then_second_run_stores_nothing(tmp_path: Path) -> None:
     env.update(GOVINGEST_DATA_DIR=str(tmp_path / "data"), GOVINGEST_LOG_LEVEL="WARNING")
     out, took = run_demo(env)
     first = table(out)
-    assert set(first) == {"siming", "real", "gbk", "faults"}, out
+    assert set(first) == {"siming", "real", "gbk"}, out  # the fault endpoints are test equipment, not demo sites
     assert int(first["siming"]["documents"]) >= 5 and int(first["gbk"]["documents"]) >= 6, out
     assert int(first["siming"]["stored"]) > 0
-    assert "not_found=" in first["faults"]["errors by kind"] and "too_large=" in first["faults"]["errors by kind"]
+    assert int(first["real"]["documents"]) >= 20, out
     assert took < 60, f"first demo run took {took:.1f}s"
 
     # the embedded server stopped with the first run; the second starts it on the same data

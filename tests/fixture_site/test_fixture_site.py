@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govingest.workers.fixture_site import FaultSettings, FixtureSite, read_access_log
+from govingest.workers.fixture_site import ALL_SITES, FixtureSite, read_access_log
 from govingest.workers.fixture_site.content import REAL_DIR, SEEDS_DIR, generate_article
-from govingest.workers.fixture_site.faults import crc32_combine, gzip_bomb
-from tests.conftest import EVAL, GOLD, REAL, SEEDS
+from tests.conftest import EVAL, GOLD, REAL, ROOT, SEEDS
+from tests.fixture_site.faults import FaultSettings, build_faults, crc32_combine, gzip_bomb, poisoned_bulk
 
 CHROME = ["当前位置", "扫一扫在手机上查看当前页面", "i厦门微信", "闽政通APP", "最新公开", "网站标识码",
           "ICP备", "公网安备", "主办单位", 'name="ArticleTitle"', 'name="PubDate"', 'name="ContentSource"',
@@ -34,7 +34,8 @@ CHROME = ["当前位置", "扫一扫在手机上查看当前页面", "i厦门微
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory: pytest.TempPathFactory):
     log = tmp_path_factory.mktemp("fixture") / "access.jsonl"
-    site = FixtureSite(articles=300, poison=True, faults=FaultSettings(slow_seconds=3.0), access_log=log).start()
+    site = FixtureSite(extra_sites=[build_faults(FaultSettings(slow_seconds=3.0)), poisoned_bulk(300, crawl_delay=0.1)],
+                       access_log=log).start()
     yield site
     site.stop()
 
@@ -210,7 +211,7 @@ def test_fault_endpoints(fx, client):
 
 
 def test_flaky_and_rate_limited_recover(tmp_path, client):
-    with FixtureSite(sites=["faults"], faults=FaultSettings(flaky_failures=2, retry_after=7),
+    with FixtureSite(sites=[], extra_sites=[build_faults(FaultSettings(flaky_failures=2, retry_after=7))],
                      access_log=tmp_path / "a.jsonl") as fx:
         f = fx.site("faults").fault_urls
         assert [client.get(f["flaky"]).status_code for _ in range(3)] == [500, 500, 200]
@@ -220,7 +221,8 @@ def test_flaky_and_rate_limited_recover(tmp_path, client):
 
 
 def test_slow_endpoint_outlasts_a_read_timeout_and_stop_cuts_it_short(tmp_path):
-    fx = FixtureSite(sites=["faults"], faults=FaultSettings(slow_seconds=60), access_log=tmp_path / "a.jsonl").start()
+    fx = FixtureSite(sites=[], extra_sites=[build_faults(FaultSettings(slow_seconds=60))],
+                     access_log=tmp_path / "a.jsonl").start()
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(fx.site("faults").fault_urls["slow"], timeout=httpx.Timeout(5, read=0.5))
     t0 = time.monotonic()
@@ -299,9 +301,29 @@ def test_poison_page_is_linked_only_when_enabled(fx, client, tmp_path):
     assert url.removeprefix(fx.site("bulk").base_url) in client.get(fx.site("bulk").list_urls[0]).text
     page = client.get(url)
     assert len(page.content) > 5_000_000 and page.content.count(b"<tr>") >= 40_000
-    with FixtureSite(sites=["faults"], access_log=tmp_path / "a.jsonl") as plain:
-        assert "poison" not in plain.site("faults").fault_urls
-        assert client.get(plain.site("faults").url("/poison.html")).status_code == 404
+    with FixtureSite(sites=["bulk"], articles=3, extra_sites=[build_faults()], access_log=tmp_path / "a.jsonl") as plain:
+        for name in ("faults", "bulk"):
+            assert "poison" not in plain.site(name).fault_urls
+            assert client.get(plain.site(name).url("/poison.html")).status_code == 404
+
+
+def test_the_package_serves_no_fault_endpoint(tmp_path, client):
+    """The gzip bomb, the poison page and the other hostile endpoints are test equipment:
+    nothing under workers/ (what the wheel ships) builds them, and the demo's sites link none."""
+    assert importlib.util.find_spec("govingest.workers.fixture_site.faults") is None
+    shipped = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "workers").rglob("*.py"))
+    for name in ("gzip_bomb", "poison_page", "huge_body", "build_faults", "FaultSettings"):
+        assert name not in shipped, f"{name} is in the package"
+    with FixtureSite(access_log=tmp_path / "a.jsonl") as demo:
+        assert [s.name for s in demo.sites] == list(ALL_SITES) == ["siming", "real", "gbk"]
+        assert not any(s.fault_urls for s in demo.sites)
+
+
+def test_extra_sites_need_their_own_names(tmp_path):
+    from govingest.workers.fixture_site.sites import build_siming
+
+    with pytest.raises(ValueError, match="siming"):
+        FixtureSite(sites=["siming"], extra_sites=[build_faults(), build_siming(0.1)], access_log=tmp_path / "a.jsonl")
 
 
 def test_latency_delays_every_response(tmp_path, client):
@@ -392,7 +414,7 @@ def test_serve_fixtures_command_serves_writes_a_sites_file_and_stops_on_a_signal
     from govingest.crawler.config import load_sites
 
     log, toml = tmp_path / "access.jsonl", tmp_path / "sites.toml"
-    proc = subprocess.Popen([str(GOVINGEST), "serve-fixtures", "--site", "siming", "--site", "faults",
+    proc = subprocess.Popen([str(GOVINGEST), "serve-fixtures", "--site", "siming", "--site", "gbk",
                              "--sites-toml", str(toml), "--access-log", str(log), "--crawl-delay", "0.5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -401,10 +423,10 @@ def test_serve_fixtures_command_serves_writes_a_sites_file_and_stops_on_a_signal
             lines.append(line)
             if line.startswith("serving"):
                 break
-        assert [ln.split()[0] for ln in lines[:2]] == ["siming", "faults"], lines
+        assert [ln.split()[0] for ln in lines[:2]] == ["siming", "gbk"], lines
         base = lines[0].split()[1]
         assert "Crawl-delay: 0.5" in httpx.get(base + "/robots.txt").text
-        assert {s.name for s in load_sites(toml)} == {"siming", "faults"}
+        assert {s.name for s in load_sites(toml)} == {"siming", "gbk"}
     finally:
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)

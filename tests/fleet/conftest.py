@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixture_site.faults import poisoned_bulk
 from tests.fleet.servers import PrivatePostgres, PrivateRedis, ServerUnavailable, traversable_dir
 
 ARTICLES = 300
@@ -48,7 +49,7 @@ def private_redis(servers_root: Path) -> Iterator[PrivateRedis]:
 def bulk_site() -> Iterator[object]:
     from govingest.workers.fixture_site import FixtureSite
 
-    with FixtureSite(sites=["bulk"], articles=ARTICLES, poison=True, crawl_delay=0) as fx:
+    with FixtureSite(sites=[], extra_sites=[poisoned_bulk(ARTICLES)], crawl_delay=0) as fx:
         yield fx
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import govingest.workers.stages.process as process_stage
 from govingest.parsers import pipeline
-from govingest.workers.fixture_site.sites import POISON_PATH
 from govingest.workers.fleet.app import app  # noqa: F401  (the app `celery -A` finds)
+from tests.fixture_site.faults import POISON_PATH
 
 _real_parse = pipeline.parse
 

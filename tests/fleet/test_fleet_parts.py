@@ -121,7 +121,7 @@ def test_reaper_redispatches_and_the_stale_message_does_nothing(fresh_database_u
 def _article_body() -> bytes:
     from govingest.workers.fixture_site.sites import build_bulk
 
-    site = build_bulk(2, 0, poison=False)
+    site = build_bulk(2, 0)
     return site.routes[site.article_paths[0]].body
 
 

@@ -168,3 +168,23 @@ def generate_article(index: int, *, agency: str, salt: str = "") -> GeneratedArt
             paragraphs.append(lead + "".join(sents))
     paragraphs.append(f"本期共统计{rng.randint(3, 60)}个街道(镇)、{rng.randint(20, 900)}家企业的数据,编号{agency[:2]}-{index:05d}。")
     return GeneratedArticle(index, title, published, tuple(paragraphs))
+
+def tiny_pdf(title: str = "附件") -> bytes:
+    """A minimal valid one-page PDF: gov articles link such attachments."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+    ]
+    stream = b"BT /F1 12 Tf 72 720 Td (govingest fixture attachment) Tj ET"
+    objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)

@@ -25,19 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from govingest.workers.fixture_site.sites import (
-    FaultSettings,
     Request,
     Resource,
     Response,
     Site,
     build_bulk,
-    build_faults,
     build_gbk,
     build_real,
     build_siming,
 )
 
-ALL_SITES = ("siming", "real", "gbk", "faults")
+ALL_SITES = ("siming", "real", "gbk")
 LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent")
 
 
@@ -218,12 +216,13 @@ class FixtureSite:
 
     Also a context manager. `articles=N` adds the `bulk` site with N generated articles
     (fleet drills need >= 300). `latency` delays every response (benchmarks).
-    `poison=True` serves and links `/poison.html` (bulk site if present, else faults).
+    `extra_sites` are served after the named ones: the tests' fault sites
+    (`tests/fixture_site/faults.py`) come in this way, so the package ships none.
     """
 
     def __init__(self, *, sites: Iterable[str] = ALL_SITES, articles: int = 0, gbk_articles: int = 6,
-                 latency: float = 0.0, crawl_delay: float = 0.1, poison: bool = False,
-                 faults: FaultSettings | None = None, access_log: str | Path | None = None) -> None:
+                 latency: float = 0.0, crawl_delay: float = 0.1, extra_sites: Iterable[Site] = (),
+                 access_log: str | Path | None = None) -> None:
         self.latency = latency
         self._stopping = threading.Event()
         self._servers: list[_Server] = []
@@ -235,15 +234,16 @@ class FixtureSite:
             raise ValueError(f"unknown fixture site(s) {sorted(unknown)}; known: {', '.join(ALL_SITES)}, bulk")
         if articles > 0 and "bulk" not in names:
             names.append("bulk")
-        poison_on_bulk = poison and "bulk" in names
         builders = {
             "siming": lambda: build_siming(crawl_delay),
             "real": lambda: build_real(crawl_delay),
             "gbk": lambda: build_gbk(gbk_articles, crawl_delay),
-            "faults": lambda: build_faults(faults or FaultSettings(), crawl_delay, poison=poison and not poison_on_bulk),
-            "bulk": lambda: build_bulk(articles, crawl_delay, poison=poison_on_bulk),
+            "bulk": lambda: build_bulk(articles, crawl_delay),
         }
-        self._sites: list[Site] = [builders[n]() for n in names]
+        self._sites: list[Site] = [builders[n]() for n in names] + list(extra_sites)
+        clash = {s.name for s in self._sites if [t.name for t in self._sites].count(s.name) > 1}
+        if clash:
+            raise ValueError(f"fixture site name(s) {sorted(clash)} given twice; each site needs its own name")
         if access_log is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="govingest-fixture-")
             access_log = Path(self._tmpdir.name) / "access.jsonl"

@@ -12,8 +12,11 @@ Sites:
   real    the bundled real pages byte for byte, some GBK, one GBK page with a wrong
           `charset=utf-8` header.
   gbk     a Hanweb-style site served as `charset=gbk`, generated articles, plain pager.
-  faults  one list page linking every fault endpoint.
-  bulk    (articles=N) N generated TRS-style articles, 20 per list page; the poison page.
+  bulk    (articles=N) N generated TRS-style articles, 20 per list page.
+
+Hostile endpoints (gzip bomb, poison page, 50 MB body, 429s, redirect loops) are not
+here: they belong to the tests (`tests/fixture_site/faults.py`), which hand their sites
+to `FixtureSite(extra_sites=...)`; the installed package serves only these demo sites.
 """
 from __future__ import annotations
 
@@ -26,8 +29,13 @@ from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from govingest.workers.fixture_site import faults
-from govingest.workers.fixture_site.content import GeneratedArticle, generate_article, load_real_pages, load_seeds
+from govingest.workers.fixture_site.content import (
+    GeneratedArticle,
+    generate_article,
+    load_real_pages,
+    load_seeds,
+    tiny_pdf,
+)
 from govingest.workers.fixture_site.templates import (
     SiteLook,
     article_page,
@@ -110,9 +118,10 @@ class Site:
     article_paths: list[str] = field(default_factory=list)
     list_paths: list[str] = field(default_factory=list)
     seed_paths: dict[str, str] = field(default_factory=dict)  # seed file name -> path
-    fault_paths: dict[str, str] = field(default_factory=dict)  # fault kind -> path
+    fault_paths: dict[str, str] = field(default_factory=dict)  # fault kind -> path (test sites)
     attachment_paths: list[str] = field(default_factory=list)
     disallowed_paths: list[str] = field(default_factory=list)  # linked, but robots.txt forbids
+    extra_links: list[tuple[str, str]] = field(default_factory=list)  # (path, label) on the first list page
     grow: Callable[[int], list[str]] | None = None  # publish N more articles (generated sites)
     fallback: Handler | None = None  # answers paths missing from `routes` (else 404)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -181,7 +190,7 @@ def build_siming(crawl_delay: float) -> Site:
                             latest=[x for x in latest if x[0] != path], attachments=attachments)
         site.routes[path] = Resource.article(page.encode("utf-8"), "text/html; charset=utf-8", seed.published)
         site.article_paths.append(path)
-    site.routes[pdf_path] = Resource.article(faults.tiny_pdf(), "application/pdf", datetime(2025, 1, 10, 9, 30))
+    site.routes[pdf_path] = Resource.article(tiny_pdf(), "application/pdf", datetime(2025, 1, 10, 9, 30))
     site.attachment_paths.append(pdf_path)
     site.add_robots()
     items = sorted(((p, s.title, s.published) for p, s in entries), key=lambda x: x[2], reverse=True)
@@ -225,7 +234,7 @@ def _real_attachment(req: Request) -> Response:
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if not path.startswith("/pages/") or ext not in _ATTACHMENT_TYPES:
         return _not_found()
-    body = faults.tiny_pdf() if ext == "pdf" else b"PK\x03\x04" + hashlib.sha1(path.encode()).digest() * 64
+    body = tiny_pdf() if ext == "pdf" else b"PK\x03\x04" + hashlib.sha1(path.encode()).digest() * 64
     return Response(200, [("Content-Type", _ATTACHMENT_TYPES[ext])], body)
 
 
@@ -304,22 +313,18 @@ def build_gbk(count: int, crawl_delay: float) -> Site:
     return site
 
 
-POISON_PATH = "/poison.html"
+def build_bulk(count: int, crawl_delay: float) -> Site:
+    """`count` distinct generated TRS articles for the fleet drills and benchmarks.
 
-
-def build_bulk(count: int, crawl_delay: float, *, poison: bool) -> Site:
-    """`count` distinct generated TRS articles for the fleet drills and benchmarks."""
+    `grow(0)` re-renders the list pages, so a test that adds a route and an entry to
+    `extra_links` (the poison page) gets it linked from the first list page.
+    """
     site = Site("bulk", "集美区应急管理局(批量)", "utf-8", crawl_delay, [f"{BULK_LOOK.column_path}index.html"],
-                article_patterns=[r"/aqsc/\d{6}/t\d{8}_\d+\.htm$", r"/poison\.html$"],
+                article_patterns=[r"/aqsc/\d{6}/t\d{8}_\d+\.htm$"],
                 list_patterns=[r"/aqsc/index(_\d+)?\.html$"])
     site.add_robots()
     state: dict = {"count": 0, "items": []}
-    extra = [(site.disallowed_paths[0], "内部预览")]
-    if poison:
-        site.routes[POISON_PATH] = Resource.article(faults.poison_page(), "text/html; charset=utf-8",
-                                                    datetime(2024, 12, 31, 9, 0))
-        site.fault_paths["poison"] = POISON_PATH
-        extra.append((POISON_PATH, "统计数据汇总表"))
+    site.extra_links = [(site.disallowed_paths[0], "内部预览")]
 
     def grow(n: int) -> list[str]:
         new = []
@@ -335,130 +340,11 @@ def build_bulk(count: int, crawl_delay: float, *, poison: bool) -> Site:
             new.append(path)
         state["count"] += n
         items = sorted(state["items"], key=lambda x: (x[2], x[0]), reverse=True)
-        _trs_lists(site, BULK_LOOK, items, per_page=20, extra=extra)
+        _trs_lists(site, BULK_LOOK, items, per_page=20, extra=site.extra_links)
         return new
 
     site.grow = grow
     grow(count)
     site.routes["/"] = Resource(simple_index(BULK_LOOK.site_name, [(site.start_paths[0], "安全生产")]).encode(),
                                 "text/html; charset=utf-8")
-    return site
-
-
-# --- faults -----------------------------------------------------------------------------
-
-@dataclass
-class FaultSettings:
-    slow_seconds: float = 20.0  # longer than a typical 10 s read timeout
-    flaky_failures: int = 1  # 500s before the 200
-    retry_after: int = 1  # seconds in the 429's Retry-After
-    rate_limited_times: int = 1  # 429s before the 200
-    huge_bytes: int = faults.HUGE_BYTES
-
-
-def _ok_page(title: str) -> bytes:
-    look = SIMING_LOOK
-    return article_page(look, title=title, published=datetime(2024, 9, 1, 10, 0), source=look.agency,
-                        paragraphs=[f"{title}。本页在故障恢复后正常返回,用于检验抓取端的重试与退避。",
-                                    "一、基本情况", "全区共检查企业120家,整改隐患36处。"], latest=[]).encode()
-
-
-def _redirect(target: str) -> Handler:
-    return lambda req: Response(302, [("Location", target), ("Content-Type", "text/html; charset=utf-8")],
-                                b"<html><body>Moved</body></html>")
-
-
-def _counted_handlers(settings: FaultSettings) -> dict[str, Handler]:
-    """The endpoints whose answer depends on how often they were hit, or that are slow or huge."""
-    counters: dict[str, int] = {}
-    counters_lock = threading.Lock()
-
-    def hit(path: str) -> int:
-        with counters_lock:
-            counters[path] = counters.get(path, 0) + 1
-            return counters[path]
-
-    html_ct = [("Content-Type", "text/html; charset=utf-8")]
-
-    def flaky(req: Request) -> Response:
-        if hit("/faults/flaky.html") <= settings.flaky_failures:
-            return Response(500, html_ct, b"<html><body><h1>500 Internal Server Error</h1></body></html>")
-        return Response(200, html_ct, _ok_page("服务恢复后的页面"))
-
-    def rate_limited(req: Request) -> Response:
-        if hit("/faults/rate-limited.html") <= settings.rate_limited_times:
-            return Response(429, [*html_ct, ("Retry-After", str(settings.retry_after))],
-                            b"<html><body><h1>429 Too Many Requests</h1></body></html>")
-        return Response(200, html_ct, _ok_page("限流解除后的页面"))
-
-    def slow(req: Request) -> Response:
-        return Response(200, html_ct, _ok_page("慢速响应页面"), delay=settings.slow_seconds)
-
-    def huge(req: Request) -> Response:
-        return Response(200, html_ct, faults.huge_body(settings.huge_bytes), length=settings.huge_bytes)
-
-    def bomb(req: Request) -> Response:
-        return Response(200, [*html_ct, ("Content-Encoding", "gzip")], faults.gzip_bomb())
-
-    return {"flaky": flaky, "rate_limited": rate_limited, "slow": slow, "huge": huge, "bomb": bomb}
-
-
-def _fault_routes(settings: FaultSettings) -> dict[str, tuple[str, Resource | Handler | None, str]]:
-    """fault kind -> (path, what serves it, label on the index page)."""
-    handlers = _counted_handlers(settings)
-    flaky, rate_limited, slow, huge, bomb = (handlers[k] for k in ("flaky", "rate_limited", "slow", "huge", "bomb"))
-    redirect = _redirect
-    wrong_charset_page = hanweb_article_page(
-        GBK_LOOK, title="关于做好冬春火灾防控工作的通知", published=datetime(2024, 11, 20, 9, 0),
-        source=GBK_LOOK.agency, charset="gbk",
-        paragraphs=["各镇(街道)、各有关单位:", "一、全面排查火灾隐患", "全区共排查单位532家,发现隐患218处,已整改197处。"])
-    routes: dict[str, tuple[str, Resource | Handler | None, str]] = {
-        "not_found": ("/faults/missing.html", None, "404 页面不存在"),
-        "flaky": ("/faults/flaky.html", flaky, "500 后恢复 200"),
-        "rate_limited": ("/faults/rate-limited.html", rate_limited, "429 Retry-After"),
-        "slow": ("/faults/slow.html", slow, "慢速响应"),
-        "huge": ("/faults/huge.html", huge, "50 MB 响应体"),
-        "gzip_bomb": ("/faults/bomb.html", bomb, "gzip 炸弹"),
-        "redirect_loop": ("/faults/loop-a.html", redirect("/faults/loop-b.html"), "重定向循环"),
-        "redirect_private": ("/faults/redirect-private.html", redirect("http://10.0.0.1/internal/index.html"),
-                             "重定向到内网地址"),
-        "redirect_metadata": ("/faults/redirect-metadata.html",
-                              redirect("http://169.254.169.254/latest/meta-data/"), "重定向到云元数据地址"),
-        "wrong_charset": ("/faults/wrong-charset.html",
-                          Resource(_html(wrong_charset_page, "gbk"), "text/html; charset=utf-8"),
-                          "GBK 正文声明为 UTF-8"),
-        "binary": ("/faults/binary.html", Resource(faults.binary_blob(), "text/html; charset=utf-8"),
-                   "二进制内容声明为 HTML"),
-        "empty": ("/faults/empty.html", Resource(b"", "text/html; charset=utf-8"), "空响应体"),
-        "attachment": ("/faults/notice.pdf", Resource.article(faults.tiny_pdf(), "application/pdf",
-                                                              datetime(2024, 11, 1)), "PDF 附件"),
-    }
-    return routes
-
-
-def build_faults(settings: FaultSettings, crawl_delay: float, *, poison: bool) -> Site:
-    site = Site("faults", "故障端点", "utf-8", crawl_delay, ["/index.html"],
-                article_patterns=[r"/faults/"], list_patterns=[r"^https?://[^/]+/index\.html$"])
-    site.add_robots()
-    # build the bomb now, off the request path: a crawler with a 1 s read timeout must
-    # see the bomb, not a slow first answer
-    threading.Thread(target=faults.gzip_bomb, name="gzip-bomb", daemon=True).start()
-    routes = _fault_routes(settings)
-    for kind, (path, route, _label) in routes.items():
-        site.fault_paths[kind] = path
-        if route is not None:
-            site.routes[path] = route
-    site.routes["/faults/loop-b.html"] = _redirect("/faults/loop-a.html")
-    site.attachment_paths.append(site.fault_paths["attachment"])
-    links = [(path, label) for path, _r, label in routes.values()]
-    if poison:
-        site.routes[POISON_PATH] = Resource.article(faults.poison_page(), "text/html; charset=utf-8",
-                                                    datetime(2024, 12, 31, 9, 0))
-        site.fault_paths["poison"] = POISON_PATH
-        site.article_patterns.append(r"/poison\.html$")
-        links.append((POISON_PATH, "毒页面(解析器压力)"))
-    links.append((site.disallowed_paths[0], "内部预览"))
-    site.routes["/index.html"] = Resource(simple_index("故障端点", links).encode(), "text/html; charset=utf-8")
-    site.routes["/"] = site.routes["/index.html"]
-    site.list_paths = ["/index.html"]
     return site

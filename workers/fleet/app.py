@@ -30,7 +30,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Queue
 
-from govingest.workers.settings import Settings
+from govingest.workers.settings import Settings, settings_or_exit
 
 FETCH_QUEUE = "fetch"
 PROCESS_QUEUE = "process"
@@ -38,7 +38,7 @@ FETCH_TASK = "govingest.fetch"
 PROCESS_TASK = "govingest.process"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
-settings = Settings.from_env()
+settings = settings_or_exit("govingest worker")
 
 # Task context for log lines: every record logged while a task runs carries its ids.
 task_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("task_context")

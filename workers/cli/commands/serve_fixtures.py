@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from govingest.workers.cli import UserError
-from govingest.workers.fixture_site import ALL_SITES, FaultSettings, FixtureSite, write_sites_toml
+from govingest.workers.fixture_site import ALL_SITES, FixtureSite, write_sites_toml
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="serve only this site (repeatable; default: all)")
     p.add_argument("--crawl-delay", type=float, default=0.1, metavar="SECONDS",
                    help="Crawl-delay written in every robots.txt (0: none)")
-    p.add_argument("--slow-seconds", type=float, default=20.0, help="how long /faults/slow.html stalls")
-    p.add_argument("--poison", action="store_true", help="serve and link /poison.html (parser stress page)")
     p.add_argument("--sites-toml", type=Path, metavar="FILE", help="also write a sites file for the crawler here")
     p.add_argument("--access-log", type=Path, metavar="FILE", help="access log path (default: a temporary file)")
     p.set_defaults(func=run)
@@ -31,12 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port} is not a TCP port; use 0 for free ports or 1024-65535")
-    if args.latency < 0 or args.articles < 0 or args.crawl_delay < 0 or args.slow_seconds < 0:
-        raise UserError("--latency, --articles, --crawl-delay and --slow-seconds must not be negative")
+    if args.latency < 0 or args.articles < 0 or args.crawl_delay < 0:
+        raise UserError("--latency, --articles and --crawl-delay must not be negative")
     try:
         fixture = FixtureSite(sites=args.sites or ALL_SITES, articles=args.articles, latency=args.latency,
-                              crawl_delay=args.crawl_delay, poison=args.poison,
-                              faults=FaultSettings(slow_seconds=args.slow_seconds), access_log=args.access_log)
+                              crawl_delay=args.crawl_delay, access_log=args.access_log)
     except OSError as exc:
         raise UserError(f"cannot open the access log {args.access_log} ({exc.strerror or exc}); "
                         "pass a writable --access-log path") from exc
@@ -47,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for info in fixture.sites:
             print(f"{info.name:8} {info.base_url}  start: {', '.join(info.start_urls)}  "
-                  f"({len(info.article_urls)} articles, {len(info.fault_urls)} fault endpoints)", flush=True)
+                  f"({len(info.article_urls)} articles)", flush=True)
         if args.sites_toml:
             print(f"sites file: {write_sites_toml(args.sites_toml, fixture)}", flush=True)
         print(f"access log: {fixture.access_log}", flush=True)
