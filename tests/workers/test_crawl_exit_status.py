@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from govingest.parsers.stats import Stats
+from govingest.stats import Stats
 from govingest.workers.cli import EXIT_INCOMPLETE
 from govingest.workers.cli.commands.crawl import site_problems
 from govingest.workers.fixture_site import FixtureSite, write_sites_toml
-from govingest.workers.local.runner import CrawlResult, SiteSummary
+from govingest.workers.stages.summary import CrawlResult, SiteSummary
 from tests.conftest import ROOT
 
 

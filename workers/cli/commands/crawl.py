@@ -17,7 +17,7 @@ from govingest.workers.cli import EXIT_CODES_HELP, EXIT_INCOMPLETE, UserError
 from govingest.workers.settings import Settings
 
 if TYPE_CHECKING:
-    from govingest.workers.local.runner import CrawlResult
+    from govingest.workers.stages.summary import CrawlResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
