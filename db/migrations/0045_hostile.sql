@@ -23,10 +23,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $$
              '\1REDACTED', 'gi')
 $$;
 
+-- Ends in the reader guard of migration 0040, as every consumer view must.
 CREATE OR REPLACE VIEW v_urls AS
 SELECT u.id AS url_id, redact_url_secrets(u.url) AS url, u.site, u.host, u.kind, u.state, u.depth,
        u.next_fetch_at, u.fail_count, u.last_status, u.last_error_kind,
        redact_url_secrets(u.last_error) AS last_error, u.last_fetched_at, u.created_at
-FROM urls u;
+FROM urls u
+WHERE govingest_reader_guard();
 
 GRANT EXECUTE ON FUNCTION redact_url_secrets(text) TO govingest_reader;
