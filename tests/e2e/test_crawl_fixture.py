@@ -75,7 +75,10 @@ def doc_json(conn: psycopg.Connection, url: str) -> dict | None:
     facts = conn.execute(
         "SELECT indicator, value, unit, qualifier, span_start, span_end, section FROM facts "
         "WHERE document_id = %s ORDER BY ord", (row[0],)).fetchall()
+    citations = conn.execute("SELECT title, doc_number, kind FROM citations WHERE document_id = %s ORDER BY ord",
+                             (row[0],)).fetchall()
     return {"title": row[1], "script": row[2], "text": row[3], "outline": row[4], "flags": row[5],
+            "citations": [{"title": c[0], "doc_number": c[1], "kind": c[2]} for c in citations],
             "facts": [{"indicator": f[0], "value": f[1], "unit": f[2], "qualifier": f[3],
                        "span": [f[4], f[5]], "section": f[6]} for f in facts]}
 
