@@ -187,12 +187,13 @@ META_NAMES: dict[str, str] = {
 }
 
 
-# Any disclosure label at all, in the page's source: most pages (news, notices without
-# a table) have none, and skip the walk over every text node.
-_GAP = r"(?:\s|&nbsp;|　)*"
+# Literal pieces of the labels every disclosure table has at least one of (索引号, 文号,
+# 发文机关/发文字号, 发布机构, 成文日期, 主题分类 …), spacing variants included: a page
+# without any (most news pages) skips the walk over every text node. Literals only, so
+# the scan of a 400 KB page costs a fraction of a millisecond.
 _ANY_LABEL = re.compile(
-    rf"索{_GAP}引|文{_GAP}号|发文|成文|生成日期|主题分类|信息分类|有效性|时效|发布机构|办文部门|公开主体|效力|"
-    rf"(?:分{_GAP}类|标{_GAP}题){_GAP}[:：]|文件名称|文件编号|发布单位|制发机关|印发日期")
+    "索引|索 引|索&nbsp;引|索　引|文号|文　号|文 号|文&nbsp;号|发文|发布机构|成文|主题分类|信息分类|有效性|"
+    "生成日期|办文|公开主体|文件编号")
 
 
 def disclosure_from_tree(tree: HtmlElement, meta_tags: dict[str, str] | None = None,
