@@ -24,13 +24,13 @@ from govingest.parsers.model import Disclosure
 
 # label (with every space removed) -> field; the first label found for a field wins.
 LABELS: dict[str, str] = {
-    "索引号": "index_number", "信息索引号": "index_number", "索取号": "index_number",
+    "索引号": "index_number", "信息索引号": "index_number", "信息索引": "index_number", "索取号": "index_number",
     "文号": "doc_number", "发文字号": "doc_number", "文件编号": "doc_number", "发文文号": "doc_number",
     "发文号": "doc_number", "文件字号": "doc_number",
     "发文机关": "issuer", "发布机构": "issuer", "办文部门": "issuer", "发文单位": "issuer",
     "发文机构": "issuer", "制发机关": "issuer", "发布单位": "issuer", "公开主体": "issuer",
     "成文日期": "written_at", "生成日期": "written_at", "发文日期": "written_at", "印发日期": "written_at",
-    "主题分类": "subject", "信息分类": "subject", "分类": "subject", "主题类别": "subject",
+    "主题分类": "subject", "信息分类": "subject", "信息类别": "subject", "分类": "subject", "主题类别": "subject",
     "有效性": "validity", "时效性": "validity", "效力状态": "validity", "时效": "validity",
     "标题": "title", "文件名称": "title",
 }

@@ -42,6 +42,13 @@ def test_the_gov_cn_page_gives_every_field_of_its_table() -> None:
     assert doc["citations"] == [{"title": "中华人民共和国药品管理法实施条例", "doc_number": None, "kind": "条例"}]
 
 
+def test_the_moe_notice_page_gives_its_table_fields() -> None:
+    """教育部 policy page (MOE's 信息索引/生成日期/发文机构/发文字号/信息类别 table), checked by hand."""
+    doc = parse((REAL / "html" / "mhxqwer-wjmoe.gov.cn__index.html").read_bytes())
+    assert doc.disclosure == Disclosure(index_number="360A12-07-2024-0008-1", doc_number="教思政厅函〔2024〕10号",
+                                        issuer="教育部办公厅", written_at="2024-06-04", subject="高等教育")
+
+
 def test_li_pairs_with_spaced_labels_and_an_empty_value() -> None:
     d = _of("""<html><body><div class="xxgk_info"><ul>
       <li><span>索 引 号：</span>11350200MB0F44261X/2024-01234</li>
