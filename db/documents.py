@@ -71,6 +71,19 @@ class FactRow(NamedTuple):
     section: str | None
 
 
+class CitationRow(NamedTuple):
+    """One `citations` row (minus document_id): a document the text cites, in order.
+
+    Resolved to a document at read time (`v_citations`), by doc_number, else title_key.
+    """
+
+    ord: int
+    title: str | None
+    title_key: str | None
+    doc_number: str | None
+    kind: str | None
+
+
 @dataclass(frozen=True)
 class DocumentWrite:
     """One document to store: which URL and page it came from, its `documents` columns
@@ -89,6 +102,7 @@ class DocumentWrite:
     sections: Sequence[SectionRow]
     facts: Sequence[FactRow]
     output_hash: str
+    citations: Sequence[CitationRow] = ()
     bands: list[tuple[int, int]] = field(init=False)  # LSH bands of the MinHash, computed once
 
     def __post_init__(self) -> None:
@@ -164,10 +178,13 @@ def _statements_for(columns: tuple[tuple[str, str], ...]) -> _Statements:
     names = ", ".join(n for n, _ in columns)
     arrays = ", ".join(f"%({n})b::{'text' if _travels_as_text(t) else t}[]" for n, t in columns)
     casts = ", ".join(f"v.{n}::{t}" if _travels_as_text(t) else f"v.{n}" for n, t in columns)
+    # an attachment's parent is the page that linked it: the URL that discovered its URL
+    parent = "CASE WHEN v.kind = 'attachment' THEN {} END"
+    has_kind = any(n == "kind" for n, _ in columns)
     built = _Statements(
         insert=f"""
-INSERT INTO documents (id, url_id, url, site, cluster_id, {names})
-SELECT v.id, u.id, u.url, v.site, v.cluster_id, {casts}
+INSERT INTO documents (id, url_id, url, site, cluster_id, parent_url_id, {names})
+SELECT v.id, u.id, u.url, v.site, v.cluster_id, {parent.format("u.discovered_from") if has_kind else "NULL"}, {casts}
 FROM unnest(%(id)b::bigint[], %(url_id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {arrays})
      AS v(id, url_id, site, cluster_id, {names})
 JOIN urls u ON u.id = v.url_id
@@ -175,8 +192,10 @@ RETURNING url_id""",
         update=f"""
 WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(id)b)),
      old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(id)b)),
+     old_citations AS (DELETE FROM citations WHERE document_id = ANY(%(id)b)),
      old_bands AS (DELETE FROM doc_lsh_bands WHERE document_id = ANY(%(id)b))
-UPDATE documents d SET ({names}, site, cluster_id, last_changed) = ({casts}, v.site, v.cluster_id, now())
+UPDATE documents d SET ({names}, site, cluster_id, parent_url_id, last_changed) = ({casts}, v.site, v.cluster_id,
+    {parent.format("(SELECT u.discovered_from FROM urls u WHERE u.id = d.url_id)") if has_kind else "NULL"}, now())
 FROM unnest(%(id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {arrays})
      AS v(id, site, cluster_id, {names})
 WHERE d.id = v.id""")
@@ -196,10 +215,11 @@ def _json_insert(table: str, row_type: type[tuple[Any, ...]], param: str) -> str
             f"FROM json_populate_recordset(NULL::{table}, %({param})s::json)")
 
 
-# Sections, facts, events, LSH bands and the NOTIFY in one statement (one round trip).
+# Sections, facts, citations, events, LSH bands and the NOTIFY in one statement (one round trip).
 _CHILDREN = f"""
 WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
      f AS ({_json_insert("facts", FactRow, "facts")}),
+     c AS ({_json_insert("citations", CitationRow, "citations")}),
      e AS (INSERT INTO doc_events (document_id, kind)
            SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
@@ -378,12 +398,19 @@ def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], cluster
 def _children_params(batch: _Batch, written: list[int]) -> dict[str, Any]:
     sections = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].sections)]
     facts = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].facts)]
+    citations = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].citations)]
     bands = neardup.band_rows([(batch.doc_id(u), batch.last[u].bands) for u in written])
     return {
         "sections": json.dumps(sections, ensure_ascii=False),
         "facts": json.dumps(facts, ensure_ascii=False),
+        "citations": json.dumps(citations, ensure_ascii=False),
         "e_document_id": [batch.doc_id(u) for u in written],
         "e_kind": [batch.outcome[u].kind for u in written],
         "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands], "b_hash": [b[2] for b in bands],
         "n": str(len(written)),
     }
+
+
+def document_kinds(conn: psycopg.Connection) -> dict[str, int]:
+    """Stored documents by kind ('article', 'attachment')."""
+    return {str(k): int(n) for k, n in conn.execute("SELECT kind, count(*) FROM documents GROUP BY kind")}

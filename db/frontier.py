@@ -28,7 +28,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from govingest.db.connect import one_row
-from govingest.states import CLAIMABLE, ErrorKind, UrlState
+from govingest.states import CLAIMABLE, CONTENT_ERRORS, ErrorKind, UrlState
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class Outcome:
     content_length: int | None = None
     content_hash: str | None = None
     kind: str | None = None  # reclassify (an "article" that turned out to be a PDF)
+    unchanged: bool = False  # same content as last time (304, same hash): a parse failure of it stands
 
 
 class NewUrl(NamedTuple):
@@ -213,12 +214,13 @@ def record_parse_failure(conn: psycopg.Connection, url_id: int, *, kind: ErrorKi
 
 
 def record_parsed(conn: psycopg.Connection, url_ids: Sequence[int]) -> None:
-    """Documents of these URLs are being written: those whose earlier parse failed are
-    healthy again (`done`, error cleared). Sent inside the document write's pipeline."""
+    """Documents of these URLs are being written: those whose earlier parse failed (any
+    content error: parse, script_filled, needs_ocr …) are healthy again (`done`, error
+    cleared). Sent inside the document write's pipeline."""
     conn.execute(
         """UPDATE urls SET state = %s, last_error_kind = NULL, last_error = NULL
-           WHERE id = ANY(%s) AND state = %s AND last_error_kind = %s""",
-        (UrlState.DONE, list(url_ids), UrlState.FAILED, ErrorKind.PARSE))
+           WHERE id = ANY(%s) AND state = %s AND last_error_kind = ANY(%s)""",
+        (UrlState.DONE, list(url_ids), UrlState.FAILED, [str(k) for k in CONTENT_ERRORS]))
 
 
 _ADD_URLS = """
@@ -344,12 +346,15 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
     worker whose lease expired (and was handed to another) cannot overwrite the newer
     result. The caller commits.
     """
+    # same content as before and its parse failed: the failure stands (a 304 is no fix)
+    # (the URL is 'fetching' while leased, so the failure is known by its kind alone)
+    keep = "(%(unchanged)s AND last_error_kind = ANY(%(parse_kinds)s))"
     cur = conn.execute(
         """UPDATE urls SET
-              state = %(state)s,
+              state = CASE WHEN {keep} THEN %(failed)s ELSE %(state)s END,
               last_status = coalesce(%(status)s, CASE WHEN %(fetched)s THEN NULL ELSE last_status END),
-              last_error_kind = %(kind)s,
-              last_error = %(message)s,
+              last_error_kind = CASE WHEN {keep} THEN last_error_kind ELSE %(kind)s END,
+              last_error = CASE WHEN {keep} THEN last_error ELSE %(message)s END,
               next_fetch_at = CASE WHEN %(next)s::float8 IS NULL THEN next_fetch_at
                                    ELSE now() + make_interval(secs => %(next)s::float8) END,
               fail_count = coalesce(%(fail_count)s, fail_count),
@@ -361,12 +366,13 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
               content_hash = coalesce(%(content_hash)s, content_hash),
               kind = coalesce(%(new_kind)s, kind),
               lease_until = NULL, lease_owner = NULL
-           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""",
+           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""".replace("{keep}", keep),
         {"state": outcome.state, "status": outcome.status, "kind": outcome.error_kind,
          "message": outcome.message, "next": outcome.next_fetch_in, "fail_count": outcome.fail_count,
          "fetched": outcome.fetched, "etag": outcome.etag, "last_modified": outcome.last_modified,
          "content_type": outcome.content_type, "content_length": outcome.content_length,
-         "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner},
+         "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner,
+         "unchanged": outcome.unchanged, "parse_kinds": [str(k) for k in CONTENT_ERRORS], "failed": UrlState.FAILED},
     )
     return cur.rowcount == 1
 

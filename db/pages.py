@@ -106,7 +106,8 @@ def load_page(conn: psycopg.Connection, page_id: int) -> StoredPage:
 def latest_page_ids(
     conn: psycopg.Connection, *, site: str | None = None, since: datetime | None = None
 ) -> list[int]:
-    """The newest successful page of every article URL (optionally of one site / fetched since).
+    """The newest successful page of every article and attachment URL (optionally of one site /
+    fetched since).
 
     This is what `reparse` walks: the page each current document would be built from.
     List pages are stored for link discovery only and never become documents.
@@ -114,7 +115,7 @@ def latest_page_ids(
     rows = conn.execute(
         """SELECT DISTINCT ON (p.url_id) p.id
            FROM pages p JOIN urls u ON u.id = p.url_id
-           WHERE p.status < 400 AND u.kind = 'article'
+           WHERE p.status < 400 AND u.kind IN ('article', 'attachment')
              AND (%(site)s::text IS NULL OR u.site = %(site)s)
              AND (%(since)s::timestamptz IS NULL OR p.fetched_at >= %(since)s)
            ORDER BY p.url_id, p.id DESC""",

@@ -57,6 +57,20 @@ class ErrorKind(StrEnum):
     INTERNAL = "internal"  # a bug in govingest met on this URL (retried in 5 minutes)
     # the process stage (workers/stages/process.py, the Celery process task)
     PARSE = "parse"  # the page cannot become a document (binary, empty, no body, parser error)
+    SCRIPT_FILLED = "script_filled"  # the article is loaded by a script: the HTML holds only the page's chrome
+    NEEDS_OCR = "needs_ocr"  # a scanned attachment (PDF/OFD pages without a text layer): not stored as text
+    ATTACHMENT_CORRUPT = "attachment_corrupt"  # a PDF/Office/OFD file that cannot be read (cut, damaged)
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"  # an attachment past a cap (file size, ZIP bomb)
+    ATTACHMENT_ENCRYPTED = "attachment_encrypted"  # an attachment that needs a password
+    ATTACHMENT_UNSUPPORTED = "attachment_unsupported"  # an attachment no installed reader reads (DOC without catdoc)
     PARSE_TIMEOUT = "parse_timeout"  # parsing exceeded the process task's soft time limit
     PARSE_MEMORY = "parse_memory"  # parsing exceeded the worker memory cap
     PROCESS_GAVE_UP = "process_gave_up"  # the page killed its worker on every attempt
+
+
+# Error kinds that describe the content, not the fetch: a refetch that finds the same
+# content (304, same hash) keeps them, and only a later successful parse clears them.
+CONTENT_ERRORS: tuple[ErrorKind, ...] = (
+    ErrorKind.PARSE, ErrorKind.SCRIPT_FILLED, ErrorKind.NEEDS_OCR, ErrorKind.ATTACHMENT_CORRUPT,
+    ErrorKind.ATTACHMENT_TOO_LARGE, ErrorKind.ATTACHMENT_ENCRYPTED, ErrorKind.ATTACHMENT_UNSUPPORTED,
+)

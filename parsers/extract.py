@@ -3,8 +3,9 @@
 Gov CMSes (TRS WCM, Hanweb/UCAP, Founder, …) wrap the article body in a known
 element; when one is present and plausible (enough CJK text, not a link list) we take
 exactly that element, which beats any generic extractor: trafilatura alone leaks the
-"最新公开" sidebars and footers of gov pages. Otherwise trafilatura does the work on
-the same lxml tree (parsed once and shared with metadata).
+"最新公开" sidebars and footers of gov pages. Otherwise the block whose text reads as
+an article (sentences outside links: `parsers/blocks`) is taken, and trafilatura runs
+on the same lxml tree (parsed once and shared with metadata) only when no block does.
 
 Paragraphs are one per block element; table rows become one line with cells joined
 by a tab, so figures in tables survive as text rows.
@@ -20,6 +21,7 @@ from lxml import etree
 from lxml import html as lhtml
 from lxml.html import HtmlElement
 
+from govingest.parsers.blocks import best_block
 from govingest.parsers.model import Decoded, Extracted
 
 
@@ -421,4 +423,9 @@ def extract(
     best = _best_container(tree) or _best_container(tree, GENERIC_CONTAINERS)
     if best is not None:
         return Extracted(paragraphs=best.paragraphs, method=f"container:{best.name}")
+    block = best_block(tree)
+    if block is not None:
+        paragraphs, link_cjk = render(block)
+        if _plausible(paragraphs, link_cjk):
+            return Extracted(paragraphs=paragraphs, method="blocks")
     return Extracted(paragraphs=_trafilatura(tree, url), method="trafilatura")

@@ -3,11 +3,13 @@
 Nearly every Chinese gov site emits the same meta tags (ArticleTitle, PubDate,
 ContentSource, SiteName, ColumnName — the national gov-site specification), and they
 are the site's own statement, so they come first. Pages without them fall back to the
-labels printed above the article (发布时间：, 来源：, 发布机构, 索引号, 文号) and then to
+labels printed above the article (发布时间：, 来源：, 发布机构) and then to
 trafilatura's metadata (og:/schema.org/htmldate). Labels go before htmldate because a
 label is the site saying when it published, while htmldate guesses from whatever dates
 the page shows (list items, copyright years) and never knows the time of day;
-trafilatura has no notion of an issuing body at all.
+trafilatura has no notion of an issuing body at all. The disclosure table (索引号, 文号,
+成文日期 …) is read by `parsers/disclosure`; its 标题 row stands in for a missing
+ArticleTitle tag, as it is the document's own title rather than the browser tab's.
 """
 from __future__ import annotations
 
@@ -15,16 +17,13 @@ import re
 
 from lxml.html import HtmlElement
 
+from govingest.parsers.dates import normalize_date
+from govingest.parsers.disclosure import disclosure_from_tree
 from govingest.parsers.extract import parse_html
 from govingest.parsers.model import Decoded, Extracted, Metadata
 
 _TAGS = re.compile(r"<[^>]*>")
 _WS = re.compile(r"\s+")
-# 2024-06-13 14:54, 2024年6月13日 14:54, 2024/6/13, 2024.06.13; the ratio sign ∶ is used as a colon.
-_DATE = re.compile(
-    r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：∶时]\s*(\d{2}))?"
-)
 # In-page labels. A source is one token (the info bar separates fields by spaces) that
 # is not itself the next label ("信息来源: 发布日期：…" has an empty source), and a
 # label inside quotes is a copyright notice (凡本网注明“来源：…”), not the info bar.
@@ -33,19 +32,19 @@ _SOURCE_LABEL = re.compile(
     r"(?<![“\"'])(?:信息来源|文章来源|来源|发布机构|发文机关)\s*[:：]\s*(?!" + _LABEL_WORDS + r")"
     r"([^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30})"
 )
-# Publication labels first; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).
+# Publication labels first, then 成文日期; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).
 _DATE_LABELS = (
-    re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|公开日期|更新时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+    re.compile(r"(?:发布时间|发布日期|公开日期|更新时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+    # the date a document was written or issued, when the page states no publication date
+    re.compile(r"(?:发文日期|成文日期)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
     re.compile(r"(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
 )
-_INDEX_LABEL = re.compile(r"索\s*引\s*号\s*[:：]?\s*([A-Za-z0-9/\-_.]{6,40})")
-_DOCNO_LABEL = re.compile(r"(?:文\s*号|发文字号)\s*[:：]\s*(\S{2,40}?\s*〔\d{4}〕\s*\d+\s*号|\S{2,40}?号)")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
 # Suffix segments of <title> that name a site, not the article.
 _SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
 
 
-def _meta_tags(tree: HtmlElement) -> dict[str, str]:
+def meta_tags(tree: HtmlElement) -> dict[str, str]:
     """<meta name|property=… content=…> by lower-cased name, first non-empty value wins."""
     tags: dict[str, str] = {}
     for el in tree.iter("meta"):
@@ -62,22 +61,6 @@ def _clean(value: str | None) -> str | None:
         return None
     value = _WS.sub(" ", _TAGS.sub("", value)).strip()
     return value or None
-
-
-def normalize_date(value: str | None) -> str | None:
-    """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' from the date formats gov pages print."""
-    if not value:
-        return None
-    m = _DATE.search(value)
-    if not m:
-        return None
-    year, month, day, hour, minute = m.groups()
-    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
-        return None
-    date = f"{year}-{int(month):02d}-{int(day):02d}"
-    if hour is not None and int(hour) < 24 and int(minute) < 60:
-        return f"{date}T{int(hour):02d}:{minute}"
-    return date
 
 
 def clean_title(title: str | None, site_name: str | None = None, column: str | None = None) -> str | None:
@@ -156,12 +139,6 @@ def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
         m = _SOURCE_LABEL.search(text)
         if m:
             meta.source = _clean(m.group(1))
-    if meta.index_no is None:
-        m = _INDEX_LABEL.search(text)
-        meta.index_no = m.group(1) if m else None
-    if meta.doc_no is None:
-        m = _DOCNO_LABEL.search(text)
-        meta.doc_no = _clean(m.group(1)) if m else None
 
 
 def _from_trafilatura(tree: HtmlElement, url: str | None, meta: Metadata) -> None:
@@ -194,13 +171,15 @@ def extract_metadata(
         tree = parse_html(decoded.text)
     if tree is None:
         return Metadata()
-    tags = _meta_tags(tree)
+    tags = meta_tags(tree)
+    disclosure = disclosure_from_tree(tree, tags, decoded.text)
     meta = Metadata(
-        title=tags.get("articletitle"),
+        title=tags.get("articletitle") or disclosure.title,
         published_at=normalize_date(tags.get("pubdate") or tags.get("firstpublishedtime")),
         source=tags.get("contentsource"),
         site_name=tags.get("sitename"),
         column=tags.get("columnname"),
+        disclosure=disclosure,
     )
     if meta.title is None:
         title_el = tree.find(".//title")

@@ -10,23 +10,29 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any, Literal
 
+from govingest.states import ErrorKind
+
 Script = Literal["hans", "hant"]
 Qualifier = Literal["about", "at_least", "nearly", "at_most"]
+DocumentKind = Literal["article", "attachment"]
 
 # Bump when a change to any stage can change parse output: `govingest reparse`
 # rewrites only documents whose stored parser_version or content differ.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 class ParseError(Exception):
     """A page that cannot become a document (binary, empty, no body).
 
-    `reason` is one line meant for a person: what is wrong with the input.
+    `reason` is one line meant for a person: what is wrong with the input; `kind` is
+    the error kind recorded on the URL (`parse`, `script_filled`, `needs_ocr`,
+    `attachment_corrupt` …), so `status` and `v_urls` readers tell them apart.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: ErrorKind = ErrorKind.PARSE) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
     @classmethod
     def from_crash(cls, exc: Exception) -> ParseError:
@@ -52,8 +58,33 @@ class Metadata:
     source: str | None = None
     site_name: str | None = None
     column: str | None = None
-    index_no: str | None = None  # 索引号
-    doc_no: str | None = None  # 文号
+    disclosure: Disclosure = field(default_factory=lambda: Disclosure())
+
+
+@dataclass
+class Disclosure:
+    """The 政府信息公开 fields a page states (its disclosure table or label lines); None when absent."""
+
+    index_number: str | None = None  # 索引号
+    doc_number: str | None = None  # 文号, 发文字号: "国办发〔2024〕12号"
+    issuer: str | None = None  # 发文机关, 发布机构
+    written_at: str | None = None  # 成文日期, "YYYY-MM-DD"
+    subject: str | None = None  # 主题分类
+    validity: str | None = None  # 有效性: 有效 / 失效 / 废止 …
+    title: str | None = None  # 标题 row of the table (used for the title, not output on its own)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A document this one cites: 《title》 and/or a document number, with the title's kind (条例, 通知 …)."""
+
+    title: str | None
+    doc_number: str | None
+    kind: str | None
+    title_key: str | None = None  # the title as resolution matches it (parsers.citations.title_key)
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"title": self.title, "doc_number": self.doc_number, "kind": self.kind}
 
 
 @dataclass
@@ -61,7 +92,8 @@ class Extracted:
     """Body text as paragraphs, before cleaning and normalization."""
 
     paragraphs: list[str]
-    method: str  # "container:<selector>", "trafilatura", "text"
+    method: str  # "container:<selector>", "blocks", "trafilatura", "text", "pdf", "docx" …
+    truncated: bool = False  # an attachment cut at its page or size limit
 
 
 @dataclass
@@ -166,11 +198,27 @@ class ParsedDocument:
     encoding: str | None = field(default=None, metadata=COLUMN)
     extract_method: str | None = field(default=None, metadata=COLUMN)
     parser_version: str = field(default=PARSER_VERSION, metadata=COLUMN_NOT_HASHED)
+    kind: DocumentKind = field(default="article", metadata=COLUMN)
+    # the 政府信息公开 fields (parsers/disclosure), null when the page states none
+    index_number: str | None = field(default=None, metadata=COLUMN)
+    doc_number: str | None = field(default=None, metadata=COLUMN)
+    issuer: str | None = field(default=None, metadata=COLUMN)
+    written_at: str | None = field(default=None, metadata=COLUMN)  # "YYYY-MM-DD"; a date column
+    subject: str | None = field(default=None, metadata=COLUMN)
+    validity: str | None = field(default=None, metadata=COLUMN)
+    citations: list[Citation] = field(default_factory=list)  # rows of `citations`
+    title_key: str | None = field(default=None, metadata=COLUMN)  # the title as citations match it
+
+    @property
+    def disclosure(self) -> Disclosure:
+        return Disclosure(index_number=self.index_number, doc_number=self.doc_number, issuer=self.issuer,
+                          written_at=self.written_at, subject=self.subject, validity=self.validity)
 
     def columns(self) -> dict[str, Any]:
         """`documents` columns of this parse (name → value); jsonb values as JSON-able data."""
         out = {f.name: _column_value(getattr(self, f.name)) for f in fields(self) if f.metadata.get("column")}
         out["published_date"] = published_date(self.published_at)
+        out["written_at"] = published_date(self.written_at)
         out["content_hash"] = self.signature.content_hash
         out["minhash"] = list(self.signature.minhash)
         return out
@@ -185,14 +233,22 @@ class ParsedDocument:
         """The `govingest parse` object of DESIGN.md, nothing more."""
         return {
             "url": self.url,
+            "kind": self.kind,
             "title": self.title,
             "published_at": self.published_at,
             "source": self.source,
             "site_name": self.site_name,
+            "index_number": self.index_number,
+            "doc_number": self.doc_number,
+            "issuer": self.issuer,
+            "written_at": self.written_at,
+            "subject": self.subject,
+            "validity": self.validity,
             "script": self.script,
             "text": self.text,
             "outline": [n.to_json() for n in self.outline],
             "facts": [f.to_json() for f in self.facts],
+            "citations": [c.to_json() for c in self.citations],
             "flags": asdict(self.flags),
             "removed": list(self.removed),
         }

@@ -9,7 +9,8 @@ from datasketch import MinHash
 from govingest.crawler.urls import host_key
 from govingest.db.documents import DocumentWrite, WriteResult, write_documents
 from govingest.db.frontier import ensure_site, register_url
-from govingest.parsers.model import Fact, Flags, OutlineNode, ParsedDocument, Signature
+from govingest.parsers.citations import title_key
+from govingest.parsers.model import Citation, Fact, Flags, OutlineNode, ParsedDocument, Signature
 from govingest.workers.stages.store import document_write
 
 
@@ -20,7 +21,8 @@ def minhash_of(text: str, num_perm: int = 128) -> list[int]:
     return [int(v) for v in m.hashvalues]
 
 
-def make_doc(text: str, *, title: str = "标题", facts: int = 2, with_minhash: bool = False) -> ParsedDocument:
+def make_doc(text: str, *, title: str = "标题", facts: int = 2, with_minhash: bool = False,
+             doc_number: str | None = None, cites: tuple[Citation, ...] = ()) -> ParsedDocument:
     """A document shaped like the parser's output: a two-level outline with facts in sections."""
     outline = [
         OutlineNode(marker="一、", heading="总体情况", start=0, end=2, number="1",
@@ -35,6 +37,8 @@ def make_doc(text: str, *, title: str = "标题", facts: int = 2, with_minhash: 
         script="hans", text=text, outline=outline, facts=fs, flags=Flags(), removed=["扫一扫在手机上查看当前页面"],
         signature=Signature(hashlib.sha256(text.encode()).hexdigest(), minhash_of(text) if with_minhash else []),
         encoding="utf-8", extract_method="text",
+        doc_number=doc_number, issuer="市场监管局", citations=list(cites),
+        title_key=title_key(title),
     )
 
 

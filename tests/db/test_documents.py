@@ -243,13 +243,13 @@ def test_a_new_parse_field_needs_only_its_column(conn: psycopg.Connection) -> No
 
     url_id = add_url(conn, "https://www.gov.cn/new-field.html")
     base = writes([url_id], [make_doc(TEXT)])[0]
-    extended = dataclasses.replace(base, columns={**base.columns, "subject": "安全生产", "doc_refs": [3, 4]})
-    with pytest.raises(LookupError, match=r"subject.*add a migration"):
+    extended = dataclasses.replace(base, columns={**base.columns, "summary": "安全生产", "doc_refs": [3, 4]})
+    with pytest.raises(LookupError, match=r"summary.*add a migration"):
         write_documents(conn, [extended])
     conn.rollback()
     assert count(conn, "SELECT count(*) FROM documents") == 0
     with conn.transaction():
-        conn.execute("ALTER TABLE documents ADD COLUMN subject text, ADD COLUMN doc_refs bigint[]")
+        conn.execute("ALTER TABLE documents ADD COLUMN summary text, ADD COLUMN doc_refs bigint[]")
     assert write_documents(conn, [extended])[0].kind == "created"
-    row = conn.execute("SELECT subject, doc_refs, title, flags->>'placeholders' FROM documents").fetchone()
+    row = conn.execute("SELECT summary, doc_refs, title, flags->>'placeholders' FROM documents").fetchone()
     assert row == ("安全生产", [3, 4], "标题", "0")

@@ -23,7 +23,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, SEEDS, _with_dbname
+from govingest.crawler.config import parse_sites
+from govingest.workers.fixture_site.server import FixtureSite
+from govingest.workers.fixture_site.sites_toml import site_tables
+from govingest.workers.local.runner import crawl
+from tests.conftest import FIXTURES, REAL, ROOT, SEEDS, _with_dbname
 
 DOC = ROOT / "docs" / "consumers.md"
 CONSUMER = ROOT / "examples" / "consumer.py"
@@ -47,7 +51,15 @@ def seeded(pg_server_url: str) -> Iterator[tuple[str, str]]:
         conn.execute(f'CREATE DATABASE "{name}"')
     admin_url = _with_dbname(pg_server_url, name)
     try:
-        _ingest(admin_url, *sorted(SEEDS.glob("*.txt")))
+        _ingest(admin_url, *sorted(SEEDS.glob("*.txt")), REAL / "html" / "gov-cn-zhengce__content_5353307.html",
+                FIXTURES / "citing" / "hainan-notice.txt")
+        # a crawled site: articles linking attachments (PDF, DOCX, XLSX and a scan)
+        fixture = FixtureSite().start()
+        try:
+            tables = [t for t in site_tables(fixture, rate=20.0, concurrency=3) if t["name"] == "siming"]
+            crawl(admin_url, parse_sites({"site": tables}, "consumers"), linger_seconds=1.0, max_seconds=120)
+        finally:
+            fixture.stop()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             # the statement docs/consumers.md tells administrators to run
             conn.execute(f'CREATE ROLE "{reader}" LOGIN IN ROLE govingest_reader')
@@ -117,6 +129,18 @@ def test_every_documented_query_runs_as_a_reader(seeded: tuple[str, str]) -> Non
     assert sum(r[3] for r in by_indicator) == direct[0]
     assert sum(r[4] for r in by_indicator) == pytest.approx(direct[1] or 0)
     assert results[3], "the cluster of document 1 contains at least document 1"
+    page_attachments, cites, cited_by, most_cited = results[5:9]
+    assert len(page_attachments) == 3 and len({r[0] for r in page_attachments}) == 1  # one article, its 3 files
+    assert {r[3].rsplit(".", 1)[1] for r in page_attachments} == {"pdf", "docx", "xlsx"}
+    assert ("条例", "福建省安全生产条例", None) in [r[1:4] for r in cites]
+    assert [r[1:4] for r in cites if r[3]] == [("通知", "国务院安委会办公室关于开展2024年全国“安全生产月”活动的通知",
+                                               "安委办〔2024〕3号")]
+    assert all(r[4] is None for r in cites)  # none of them is in this corpus
+    assert [r[1].rsplit("/", 1)[1] for r in cited_by] == ["hainan-notice.txt"]
+    assert len(most_cited) == 20 and most_cited[0][1] >= most_cited[-1][1]
+    with psycopg.connect(reader, autocommit=True) as conn:
+        resolved = conn.execute("SELECT c.cited_url FROM v_citations c WHERE c.doc_number = '国发〔2018〕43号'").fetchall()
+    assert [r[0].rsplit("/", 1)[1] for r in resolved] == ["gov-cn-zhengce__content_5353307.html"]
 
 
 def test_reader_role_reads_views_only(seeded: tuple[str, str]) -> None:

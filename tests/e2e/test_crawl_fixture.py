@@ -75,7 +75,10 @@ def doc_json(conn: psycopg.Connection, url: str) -> dict | None:
     facts = conn.execute(
         "SELECT indicator, value, unit, qualifier, span_start, span_end, section FROM facts "
         "WHERE document_id = %s ORDER BY ord", (row[0],)).fetchall()
+    citations = conn.execute("SELECT title, doc_number, kind FROM citations WHERE document_id = %s ORDER BY ord",
+                             (row[0],)).fetchall()
     return {"title": row[1], "script": row[2], "text": row[3], "outline": row[4], "flags": row[5],
+            "citations": [{"title": c[0], "doc_number": c[1], "kind": c[2]} for c in citations],
             "facts": [{"indicator": f[0], "value": f[1], "unit": f[2], "qualifier": f[3],
                        "span": [f[4], f[5]], "section": f[6]} for f in facts]}
 
@@ -145,7 +148,9 @@ FAULT_ENDINGS = {
     "wrong_charset": ("done", None, None),
     "binary": ("failed", "binary_body", "binary"),
     "empty": ("failed", "empty_body", "empty"),
-    "attachment": ("done", None, None),
+    # the stand-in PDF draws its words in an undeclared font: no text layer to read, so it
+    # is fetched, kept as a page, and recorded as a scan that needs OCR (never as garbage text)
+    "attachment": ("failed", "needs_ocr", "needs OCR"),
 }
 
 
@@ -213,3 +218,33 @@ def test_crawl_command_errors_are_one_line(tmp_path: Path, capsys: pytest.Captur
     assert main(["crawl", "--sites", str(bad), "--site", "y"]) == 1
     err = capsys.readouterr().err
     assert "no site named 'y'" in err and "x" in err
+
+
+def test_attachments_land_as_documents_under_their_own_url_with_their_parent(crawled: Crawled) -> None:
+    """The siming site's first article links a notice (PDF with an embedded CJK font, DOCX)
+    and a statistics table (XLSX); the second links a scanned PDF (no text layer)."""
+    info = crawled.fixture.site("siming")
+    urls = {url.rsplit(".", 1)[1] + ("_scan" if "195350" in url else ""): url for url in info.attachment_urls}
+    with psycopg.connect(crawled.url) as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT url, kind, parent_url, parent_document_id, doc_number, issuer, written_at, text "
+            "FROM v_documents WHERE kind = 'attachment'")}
+        articles = {r[0]: r[1] for r in conn.execute("SELECT url, document_id FROM v_documents WHERE kind = 'article'")}
+        scan = conn.execute("SELECT state, last_error_kind, last_error FROM urls WHERE url = %s",
+                            (urls["pdf_scan"],)).fetchone()
+        cited = conn.execute("SELECT title, doc_number, kind FROM v_citations WHERE url = %s ORDER BY ord",
+                             (urls["pdf"],)).fetchall()
+    for ext in ("pdf", "docx", "xlsx"):
+        kind, parent_url, parent_id, *_rest, text = rows[urls[ext]]
+        assert kind == "attachment"
+        assert parent_url in articles and parent_id == articles[parent_url]  # the article that links it
+    _k, _p, _i, doc_number, issuer, written_at, text = rows[urls["pdf"]]
+    assert "全区检查企业1200家" in text and "厦门市思明区应急管理局关于开展2024年安全生产月活动的通知" in text
+    assert (doc_number, issuer, str(written_at)) == ("厦思应急〔2024〕15号", "厦门市思明区应急管理局", "2024-05-28")
+    assert rows[urls["docx"]][-1] == text  # the same notice as DOCX reads the same
+    assert "嘉莲街道\t215\t63\t12.5" in rows[urls["xlsx"]][-1].replace(" ", "\t")
+    assert ("福建省安全生产条例", None, "条例") in cited
+    assert ("国务院安委会办公室关于开展2024年全国“安全生产月”活动的通知", "安委办〔2024〕3号", "通知") in cited
+    # the scan is not stored as text: its URL says why, and status counts it
+    assert urls["pdf_scan"] not in rows
+    assert scan[0] == "failed" and scan[1] == "needs_ocr" and "needs OCR" in scan[2]

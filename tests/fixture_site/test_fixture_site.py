@@ -126,7 +126,8 @@ def test_seed_pages_parse_as_well_as_the_seed_texts(fx, client):
 
 def test_real_pages_are_served_byte_for_byte_with_their_charset_headers(fx, client):
     info = fx.site("real")
-    assert len(info.article_urls) == len(list((REAL / "html").glob("*.html")))
+    # the demo ships the first 27 real pages; tests/fixtures/real may hold more (issue 12's)
+    assert len(info.article_urls) == len(list(REAL_DIR.glob("*.html")))
     for url in info.article_urls:
         name = url.rsplit("/", 1)[1]
         r = client.get(url)

@@ -58,6 +58,8 @@ def test_crawl_with_workers_runs_the_fleet_and_prints_the_summary(fresh_database
         assert r.returncode == 0, r.stderr[-2000:]
         assert "siming" in r.stdout and "Traceback" not in r.stderr
         with psycopg.connect(fresh_database_url) as conn:
-            assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 5  # the five seeds
+            # the five seeds, and the first one's three attachments (PDF, DOCX, XLSX; the scan is flagged)
+            kinds = dict(conn.execute("SELECT kind, count(*) FROM documents GROUP BY kind").fetchall())
+            assert kinds == {"article": 5, "attachment": 3}
         r = _run(["crawl", "--sites", str(sites), "--workers", "1", "--forever"], env)
         assert r.returncode == 1 and "govingest dispatch" in r.stderr

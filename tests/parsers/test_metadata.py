@@ -66,8 +66,9 @@ def test_in_page_labels_index_and_document_numbers() -> None:
       <tr><td>文号：</td><td>青政办字〔2024〕12号</td><td>发布日期：</td><td>2024年5月13日</td></tr></table>
       <div id="zoom"><p>各区、市人民政府，市政府各部门，市直各单位：现将实施方案印发给你们，请认真贯彻执行。</p></div>
       </body></html>""")
-    assert meta.index_no == "11370200004609373M/2024-00123"
-    assert meta.doc_no == "青政办字〔2024〕12号"
+    assert meta.disclosure.index_number == "11370200004609373M/2024-00123"
+    assert meta.disclosure.doc_number == "青政办字〔2024〕12号"
+    assert meta.disclosure.issuer == "青岛市人民政府办公厅"
     assert meta.source == "青岛市人民政府办公厅"
     assert meta.published_at == "2024-05-13"
 

@@ -10,7 +10,8 @@ from tests.conftest import REAL
 
 PAGE = REAL / "html" / "gne-shanxi__1.html"
 GBK_PAGE = REAL / "html" / "ia__a0cb0242-d33a-4a90-b0c4-f27d791e0a9e.html"
-KEYS = {"url", "title", "published_at", "source", "site_name", "script", "text", "outline", "facts", "flags", "removed"}
+KEYS = {"url", "kind", "title", "published_at", "source", "site_name", "index_number", "doc_number", "issuer",
+        "written_at", "subject", "validity", "script", "text", "outline", "facts", "citations", "flags", "removed"}
 
 
 def _govingest(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -49,7 +50,7 @@ def test_jsonl_goes_on_after_a_failing_file(tmp_path: Path) -> None:
     assert [line["file"] for line in lines] == [str(PAGE), str(binary), str(empty), str(tmp_path / "missing.html"),
                                                 str(GBK_PAGE)]
     assert "text" in lines[0] and "text" in lines[4]
-    assert lines[1]["error"].startswith("binary input")
+    assert lines[1]["error"].startswith("corrupt PDF")  # read as an attachment, and found broken
     assert lines[2]["error"].startswith("empty input")
     assert lines[3]["error"].startswith("cannot read")
     assert b"Traceback" not in p.stderr

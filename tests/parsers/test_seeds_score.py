@@ -26,4 +26,5 @@ def test_score_py_passes_all_seeds() -> None:
     )
     assert "5 passed, 0 failed" in proc.stdout, proc.stdout + proc.stderr
     assert "fact recall 50/50" in proc.stdout, proc.stdout
+    assert "citation recall 19/19" in proc.stdout, proc.stdout
     assert proc.returncode == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEEDS_DIR = DATA_DIR / "seeds"
 REAL_DIR = DATA_DIR / "real"
+ATTACHMENTS_DIR = DATA_DIR / "attachments"  # made with LibreOffice: tests/fixtures/attachments/README.md
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from govingest.workers.fixture_site.content import (
+    ATTACHMENTS_DIR,
     GeneratedArticle,
     generate_article,
     load_real_pages,
@@ -179,19 +180,31 @@ def build_siming(crawl_delay: float) -> Site:
         site.seed_paths[seed.file] = path
     latest = [(p, s.title) for p, s in entries]
     pdf_path = "/zwgk/gzdt/202501/P020250110523608195347.pdf"
+    # the first article links a notice as PDF and DOCX and its statistics as XLSX; the
+    # second a scanned PDF (no text layer): what real gov articles attach
+    files = {
+        pdf_path: ("notice.pdf", "application/pdf", "附件1：关于开展2024年安全生产月活动的通知.pdf"),
+        "/zwgk/gzdt/202501/P020250110523608195348.docx": (
+            "notice.docx", _ATTACHMENT_TYPES["docx"], "附件2：关于开展2024年安全生产月活动的通知.docx"),
+        "/zwgk/gzdt/202501/P020250110523608195349.xlsx": (
+            "table.xlsx", _ATTACHMENT_TYPES["xlsx"], "附件3：2024年第一季度安全生产执法检查情况统计表.xlsx"),
+        "/zwgk/gzdt/202501/P020250110523608195350.pdf": ("scanned.pdf", "application/pdf", "附件：扫描件.pdf"),
+    }
+    linked = {0: list(files)[:3], 1: list(files)[3:]}
     for i, (path, seed) in enumerate(entries):
         look = SIMING_LOOK
         if seed.traditional:
             look = replace(SIMING_LOOK, column="工作總結", site_name="廈門市思明區人民政府",
                            agency="廈門市思明區應急管理局", traditional=True)
-        attachments = [(pdf_path, "附件:2024年工作总结统计表.pdf")] if i == 0 else []
+        attachments = [(href, files[href][2]) for href in linked.get(i, [])]
         page = article_page(look, title=seed.title, published=seed.published, source=seed.source,
                             paragraphs=[ln.strip() for ln in seed.text.splitlines() if ln.strip()],
                             latest=[x for x in latest if x[0] != path], attachments=attachments)
         site.routes[path] = Resource.article(page.encode("utf-8"), "text/html; charset=utf-8", seed.published)
         site.article_paths.append(path)
-    site.routes[pdf_path] = Resource.article(tiny_pdf(), "application/pdf", datetime(2025, 1, 10, 9, 30))
-    site.attachment_paths.append(pdf_path)
+    for href, (name, ctype, _title) in files.items():
+        site.routes[href] = Resource.article((ATTACHMENTS_DIR / name).read_bytes(), ctype, datetime(2025, 1, 10, 9, 30))
+        site.attachment_paths.append(href)
     site.add_robots()
     items = sorted(((p, s.title, s.published) for p, s in entries), key=lambda x: x[2], reverse=True)
     _trs_lists(site, SIMING_LOOK, items, per_page=2, extra=[(site.disallowed_paths[0], "内部预览")])

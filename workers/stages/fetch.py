@@ -12,7 +12,7 @@ host slots in the frontier.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,11 +30,14 @@ from govingest.crawler.urls import canonicalize, classify, host_key, in_scope
 from govingest.db import frontier
 from govingest.db.frontier import Claim, NewUrl, Outcome
 from govingest.db.pages import body_hash, store_page
+from govingest.parsers.attachments import attachment_format
 from govingest.states import ErrorKind, UrlState
 from govingest.stats import Stats
 
 log = logging.getLogger(__name__)
 
+# An attachment's own size cap: PDFs of full documents run to megabytes, far past a page's.
+DEFAULT_ATTACHMENT_MAX_BYTES = 30 * 1024 * 1024
 MAX_RETRIES = 4  # transient failures (5xx, timeouts, 429) before a URL is 'failed'
 MAX_RETRY_AFTER = 6 * 3600.0  # a Retry-After beyond this is capped, not obeyed blindly
 INTERNAL_RETRY_SECONDS = 300.0  # a URL that met a bug in govingest is tried again after this
@@ -146,16 +149,21 @@ def fetch_url(
     stats: Stats | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     total_timeout: float = 60.0,
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
 ) -> FetchOutcome:
     """Fetch one leased URL and record how it ended; returns the page to process, if any.
+
+    Articles and attachments (PDF, Office, OFD files linked from pages) are stored and
+    handed to processing; an attachment is read up to its own cap `attachment_max_bytes`.
 
     With `owner`, writes happen only while that owner still holds the lease. Commits.
     """
     stats = stats if stats is not None else Stats()
     try:
         with stats.track("fetch"):
+            cap = attachment_max_bytes if claim.kind == "attachment" else max_bytes
             result = _fetch_url(conn, claim, site, client, owner=owner, stats=stats,
-                                max_bytes=max_bytes, total_timeout=total_timeout)
+                                max_bytes=cap, total_timeout=total_timeout)
         conn.commit()
     except LeaseLost as exc:
         conn.rollback()
@@ -186,12 +194,15 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
             UrlState.GONE, error_kind=ErrorKind.ROBOTS_DISALLOWED, fetched=False,
             message="robots.txt disallows this path for our user agent; never requested"), owner, requests=0)
     # the body is read whenever it claims to be HTML, even for an attachment URL, so a
-    # binary body mislabelled as text/html is recognised on every fetch
+    # binary body mislabelled as text/html is recognised on every fetch; an attachment
+    # URL's body is always read (within its own cap): its text is a document too
+    def want_body(content_type: str | None) -> bool:
+        return claim.kind == "attachment" or is_html_type(content_type)
     r = fetch(client, claim.url, user_agent=site.user_agent, allow_private=site.local,
               in_scope=lambda u: in_scope(u, site),
               etag=claim.etag if claim.fetched_before else None,
               last_modified=claim.last_modified if claim.fetched_before else None,
-              max_bytes=max_bytes, total_timeout=total_timeout, read_body=is_html_type, follow_redirects=False,
+              max_bytes=max_bytes, total_timeout=total_timeout, read_body=want_body, follow_redirects=False,
               cookies=client.cookies.jar(site.name) if site.cookies else None)
     stats.update("requests")
     with conn.transaction():
@@ -243,11 +254,13 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
         return _settle_error(conn, claim, site, r, owner=owner)
     if r.status == 304:
         result = _end(conn, claim, Outcome(
-            UrlState.DONE, status=304, next_fetch_in=_refetch_in(claim.kind, site), fail_count=0,
+            UrlState.DONE, status=304, next_fetch_in=_refetch_in(claim.kind, site), fail_count=0, unchanged=True,
             etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified")), owner)
         stats.update("not_modified")
         return result
     binary = _sniff_binary(r.body) if r.body else None
+    if r.body and attachment_format(r.body) is not None:
+        return _settle_attachment(conn, claim, site, r, owner=owner, stats=stats)
     if not is_html_type(r.content_type) or binary:
         result = _end(conn, claim, _attachment_outcome(r, site, binary), owner)
         stats.update("attachments")
@@ -283,7 +296,7 @@ def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: Fe
                   content_type=r.content_type, content_length=len(r.body), content_hash=digest,
                   etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"))
     if digest == claim.content_hash:
-        result = _end(conn, claim, out, owner)
+        result = _end(conn, claim, replace(out, unchanged=True), owner)
         stats.update("unchanged")
         return result
     process = claim.kind == "article"
@@ -328,6 +341,31 @@ def _links(claim: Claim, site: SiteConfig, r: FetchResult) -> list[NewUrl]:
         if kind is not None:
             found[canon] = NewUrl(canon, kind, host_key(canon))
     return list(found.values())
+
+
+def _settle_attachment(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
+                       owner: str | None, stats: Stats) -> FetchOutcome:
+    """A PDF/Office/OFD body: stored like a page and handed to processing, which reads its text.
+
+    Recognised by its bytes, whatever the URL or Content-Type says (servers send PDFs as
+    application/octet-stream or text/html). An unchanged body is not stored again.
+    """
+    ctype = (r.content_type or "").split(";", 1)[0].strip() or None
+    digest = body_hash(r.body)
+    out = Outcome(UrlState.DONE, status=r.status, kind="attachment", next_fetch_in=site.recrawl_article_seconds,
+                  fail_count=0, content_type=ctype, content_length=len(r.body), content_hash=digest,
+                  etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"))
+    stats.update("attachments")
+    if digest == claim.content_hash:
+        stats.update("unchanged")
+        return _end(conn, claim, replace(out, unchanged=True), owner)
+    page_id = store_page(conn, url_id=claim.url_id, status=r.status or 200,
+                         headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None,
+                         to_process=True, content_hash=digest)
+    stats.update("pages_stored")
+    stats.update("attachments_stored")
+    _record(conn, claim, out, owner)
+    return _result(claim, out, page_id=page_id, requests=1)
 
 
 def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,

@@ -46,24 +46,31 @@ class ProcessOutcome:
     error: str | None = None  # one line for a person when kind is 'failed' or 'skipped'
 
 
-def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
-    """The parsed document, or the reason it cannot be one (never raises)."""
+def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | ParseError:
+    """The parsed document, or why it cannot be one (never raises).
+
+    The error's kind goes on the URL: 'needs_ocr' (a scanned attachment),
+    'script_filled' (an article loaded by script), 'attachment_corrupt' … so
+    `govingest status` counts each apart.
+    """
     try:
         return parse_with_timeout(page.body, url=page.url, content_type=page.content_type,
                                   body_selector=page.body_selector, stats=stats)
     except ParseError as exc:
-        return exc.reason
+        stats.update(f"parse_failed_{exc.kind}")
+        return exc
     except Exception as exc:  # a parser bug must not stop the worker; record it on the URL
         # the traceback only at DEBUG: users get the one-line reason on the URL
         log.error("parser crashed", extra={"page_id": page.page_id, "url": page.url, "error": repr(exc)},
                   exc_info=log.isEnabledFor(logging.DEBUG))
         stats.update("parser_crashes")
-        return ParseError.from_crash(exc).reason
+        return ParseError.from_crash(exc)
 
 
-def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:
+def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats,
+          kind: ErrorKind = ErrorKind.PARSE) -> ProcessOutcome:
     with conn.transaction():
-        record_parse_failure(conn, page.url_id, kind=ErrorKind.PARSE, message=reason)
+        record_parse_failure(conn, page.url_id, kind=kind, message=reason)
     stats.update("documents_failed")
     return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
 
@@ -122,8 +129,8 @@ def process_pages(
                                                error=f"HTTP {page.status}: not a document")
             continue
         parsed = _parse_page(page, stats)
-        if isinstance(parsed, str):
-            outcomes[page_id] = _fail(conn, page, parsed, stats)
+        if isinstance(parsed, ParseError):
+            outcomes[page_id] = _fail(conn, page, parsed.reason, stats, parsed.kind)
             continue
         pending.append((page, document_write(page.url_id, page.site, page_id, parsed)))
         if len(pending) >= batch_size:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from govingest.db.documents import DocumentWrite, FactRow, SectionRow
+from govingest.db.documents import CitationRow, DocumentWrite, FactRow, SectionRow
 from govingest.parsers.model import OutlineNode, ParsedDocument
 
 
@@ -19,11 +19,14 @@ def document_write(url_id: int, site: str, page_id: int | None, doc: ParsedDocum
     """What `db.documents.write_documents` needs to store `doc` for URL `url_id`."""
     sections = section_rows(doc.outline)
     facts = fact_rows(doc)
+    citations = citation_rows(doc)
     return DocumentWrite(url_id=url_id, site=site, page_id=page_id, columns=doc.columns(),
-                         sections=sections, facts=facts, output_hash=output_hash(doc, sections, facts))
+                         sections=sections, facts=facts, citations=citations,
+                         output_hash=output_hash(doc, sections, facts, citations))
 
 
-def output_hash(doc: ParsedDocument, sections: Sequence[SectionRow], facts: Sequence[FactRow]) -> str:
+def output_hash(doc: ParsedDocument, sections: Sequence[SectionRow], facts: Sequence[FactRow],
+                citations: Sequence[CitationRow] = ()) -> str:
     """sha256 of everything a consumer can see of a parse (not just the text).
 
     Why not `signature.content_hash` alone: a parser change can alter the outline,
@@ -31,7 +34,7 @@ def output_hash(doc: ParsedDocument, sections: Sequence[SectionRow], facts: Sequ
     Hashed from the values and rows we store (cheaper than `to_json`, and exactly what
     changes); a new column of the parse model joins the hash by itself.
     """
-    payload = [*doc.hashed_values(), sections, facts]
+    payload = [*doc.hashed_values(), sections, facts, citations]
     blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -59,3 +62,8 @@ def fact_rows(doc: ParsedDocument) -> list[FactRow]:
     """`facts` rows, in document order."""
     return [FactRow(i, f.indicator, float(f.value), f.unit, f.qualifier, f.span[0], f.span[1], f.section)
             for i, f in enumerate(doc.facts)]
+
+
+def citation_rows(doc: ParsedDocument) -> list[CitationRow]:
+    """`citations` rows, in the order the text cites them."""
+    return [CitationRow(i, c.title, c.title_key, c.doc_number, c.kind) for i, c in enumerate(doc.citations)]

@@ -5,6 +5,7 @@ import argparse
 from collections import defaultdict
 
 from govingest.db.connect import connect, resolve_database_url
+from govingest.db.documents import document_kinds
 from govingest.db.migrate import migrate
 from govingest.workers.settings import Settings
 
@@ -39,6 +40,23 @@ def cap_warnings(full: list[tuple[str, int, int]]) -> list[str]:
             for site, pending, cap in full]
 
 
+# Parse outcomes a person acts on, shown by name: scans to OCR, script-filled pages to
+# fetch from their API, attachments that could not be read.
+_PARSE_KINDS = ("needs_ocr", "script_filled", "attachment_corrupt", "attachment_too_large",
+                "attachment_encrypted", "attachment_unsupported", "parse")
+
+
+def document_lines(kinds: dict[str, int], failures: list[tuple[str, str, int]]) -> list[str]:
+    """Documents by kind, then URLs whose content could not become a document, by why."""
+    lines = [f"documents: {kinds.get('article', 0)} articles, {kinds.get('attachment', 0)} attachments"]
+    by_kind: dict[str, int] = defaultdict(int)
+    for _site, kind, n in failures:
+        by_kind[kind] += n
+    shown = [f"{k} {by_kind[k]}" for k in _PARSE_KINDS if by_kind.get(k)]
+    lines.append("not stored as documents: " + (", ".join(shown) if shown else "none"))
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from govingest.db import frontier
 
@@ -48,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         counts = frontier.site_url_counts(conn)
         full = frontier.sites_at_cap(conn)
         errors = frontier.recent_errors(conn, args.errors, site=args.site)
+        kinds = document_kinds(conn)
+        failures = frontier.error_kinds(conn)
         from govingest.workers.fleet.supervisor import status_lines
 
         fleet = status_lines(conn, settings.redis_url)
@@ -58,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     for line in frontier_table(counts):
         print("  " + line)
     for line in cap_warnings(full):
+        print(line)
+    print()
+    for line in document_lines(kinds, failures):
         print(line)
     print()
     print("\n".join(fleet))
