@@ -89,7 +89,10 @@ def test_app_role_crawls_end_to_end(app_login: tuple[str, str], tmp_path: Path) 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     with psycopg.connect(app) as conn:
-        assert conn.execute("SELECT count(*) FROM v_documents WHERE site = 'siming'").fetchone() == (5,)
+        assert conn.execute("SELECT count(*) FROM v_documents WHERE site = 'siming' AND kind = 'article'"
+                            ).fetchone() == (5,)
+        assert conn.execute("SELECT count(*) FROM v_documents WHERE site = 'siming' AND kind = 'attachment'"
+                            ).fetchone()[0] >= 1
 
 
 @pytest.mark.parametrize("who", ["self", "superuser"])
