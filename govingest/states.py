@@ -54,9 +54,11 @@ class ErrorKind(StrEnum):
     BINARY_BODY = "binary_body"  # served as HTML but the body is a binary file
     EMPTY_BODY = "empty_body"  # HTTP success with an empty body
     LEASE_LOST = "lease_lost"  # internal: the lease went to another worker (never stored)
+    DEFERRED = "deferred"  # internal: the host's politeness slot is too far away; not sent (never stored)
     INTERNAL = "internal"  # a bug in govingest met on this URL (retried in 5 minutes)
     # the process stage (workers/stages/process.py, the Celery process task)
     PARSE = "parse"  # the page cannot become a document (binary, empty, no body, parser error)
+    SCRIPT_FILLED = "script_filled"  # the body is filled in by script; the URL it reads is fetched instead
     PARSE_TIMEOUT = "parse_timeout"  # parsing exceeded the process task's soft time limit
     PARSE_MEMORY = "parse_memory"  # parsing exceeded the worker memory cap
     PROCESS_GAVE_UP = "process_gave_up"  # the page killed its worker on every attempt

@@ -24,6 +24,8 @@ class ParseError(Exception):
     `reason` is one line meant for a person: what is wrong with the input.
     """
 
+    kind = "parse"  # the error kind recorded on the URL
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -34,6 +36,17 @@ class ParseError(Exception):
         it and go on to the next input instead of stopping."""
         return cls(f"parser error {type(exc).__name__}: {exc} "
                    "(a bug in govingest: please report it with this input)")
+
+
+class ScriptFilledError(ParseError):
+    """The page's body is filled in by script (parsers.scripted): never a document of its
+    footer. `api_url` is the URL the script reads the body from, when the page names it."""
+
+    kind = "script_filled"
+
+    def __init__(self, reason: str, api_url: str | None = None) -> None:
+        super().__init__(reason)
+        self.api_url = api_url
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class ParsedDocument:
     encoding: str | None = field(default=None, metadata=COLUMN)
     extract_method: str | None = field(default=None, metadata=COLUMN)
     parser_version: str = field(default=PARSER_VERSION, metadata=COLUMN_NOT_HASHED)
+    rules_hit: dict[str, int] = field(default_factory=dict)  # site rules that matched (parsers.site_rules)
 
     def columns(self) -> dict[str, Any]:
         """`documents` columns of this parse (name → value); jsonb values as JSON-able data."""

@@ -12,11 +12,14 @@ from govingest.parsers.decode import decode
 from govingest.parsers.extract import extract, parse_html
 from govingest.parsers.facts import extract_facts
 from govingest.parsers.flags import detect_flags
+from govingest.parsers.jsonbody import article_html, looks_like_json
 from govingest.parsers.metadata import extract_metadata
-from govingest.parsers.model import Metadata, ParsedDocument, ParseError
+from govingest.parsers.model import Decoded, Metadata, ParsedDocument, ParseError, ScriptFilledError
 from govingest.parsers.normalize import detect_script, normalize_paragraphs
 from govingest.parsers.outline import parse_outline
+from govingest.parsers.scripted import detect_script_filled
 from govingest.parsers.signature import sign
+from govingest.parsers.site_rules import SiteRules, is_site_rule
 from govingest.parsers.text_metadata import title_from_text
 from govingest.stats import Stats
 
@@ -28,13 +31,28 @@ def parse(
     content_type: str | None = None,
     body_selector: str | None = None,
     stats: Stats | None = None,
+    rules: SiteRules | None = None,
 ) -> ParsedDocument:
-    """Parse one page. `content_type` is the HTTP Content-Type header when fetched."""
+    """Parse one page. `content_type` is the HTTP Content-Type header when fetched;
+    `rules` are the site's parse rules from the sites file (parsers.site_rules).
+
+    Raises ScriptFilledError (a ParseError) for a page whose body is filled in by
+    script: never a document made of its footer.
+    """
     stats = stats if stats is not None else Stats()
+    rules = rules or SiteRules()
+    hits: dict[str, int] = {}
     if not body.strip():
         raise ParseError("empty input: the file has no bytes to parse")
     with stats.track("decode"):
-        decoded = decode(body, content_type)
+        decoded = decode(body, content_type, override=rules.encoding)
+        if rules.encoding:
+            hits[f"encoding:{rules.encoding}"] = 1
+        if looks_like_json(decoded.text, content_type):
+            page = article_html(decoded.text)  # an article API's answer (parsers.jsonbody)
+            if page is None:
+                raise ParseError("no body: JSON without an article field (content, html, body …)")
+            decoded = Decoded(text=page, encoding=decoded.encoding, is_html=True)
     tree = None
     if decoded.is_html:
         with stats.track("dom"):
@@ -42,12 +60,19 @@ def parse(
         if tree is None:
             raise ParseError("no body: the HTML has no elements to extract from")
     with stats.track("extract"):
-        extracted = extract(decoded, body_selector, tree=tree, url=url)
+        extracted = extract(decoded, body_selector, tree=tree, url=url, body_selectors=rules.body_selectors)
     stats.update(f"extract_{extracted.method.split(':')[0]}")  # container / selector / trafilatura / text
+    if extracted.method.startswith("selector:"):
+        hits["body_" + extracted.method] = 1
+    elif tree is not None:
+        verdict = detect_script_filled(tree, url)
+        if verdict is not None:
+            stats.update("script_filled")
+            raise ScriptFilledError(verdict.reason, verdict.api_url)
     with stats.track("metadata"):
         meta = extract_metadata(decoded, extracted, url, tree=tree) if tree is not None else Metadata()
     with stats.track("clean"):
-        cleaned = clean(extracted.paragraphs)
+        cleaned = rules.apply_boilerplate(clean(extracted.paragraphs))
     if not any(ch.isalnum() for p in cleaned.paragraphs for ch in p):
         # only markup debris or punctuation left: not a document
         raise ParseError("no body: nothing article-like was found in the page")
@@ -73,4 +98,5 @@ def parse(
         site_name=meta.site_name, script=script, text=text, outline=outline, facts=facts,
         flags=flags, removed=cleaned.removed, signature=signature,
         encoding=decoded.encoding, extract_method=extracted.method,
+        rules_hit={**hits, **{k: v for k, v in cleaned.rules_hit.items() if is_site_rule(k)}},
     )

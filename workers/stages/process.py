@@ -24,9 +24,10 @@ import psycopg
 
 from govingest.db.documents import DocumentWrite, write_documents
 from govingest.db.fleet import mark_processed
-from govingest.db.frontier import record_parse_failure
+from govingest.db.frontier import count_rule_hits, record_parse_failure
 from govingest.db.pages import PageNotFound, StoredPage, load_page
 from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.site_rules import SiteRules
 from govingest.parsers.timeout import parse_with_timeout
 from govingest.states import ErrorKind
 from govingest.stats import Stats
@@ -44,28 +45,31 @@ class ProcessOutcome:
     kind: OutcomeKind
     document_id: int | None = None
     error: str | None = None  # one line for a person when kind is 'failed' or 'skipped'
+    error_kind: ErrorKind | None = None  # as recorded on the URL: parse, script_filled …
 
 
-def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | str:
-    """The parsed document, or the reason it cannot be one (never raises)."""
+def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | ParseError:
+    """The parsed document, or why it cannot be one (never raises)."""
     try:
         return parse_with_timeout(page.body, url=page.url, content_type=page.content_type,
-                                  body_selector=page.body_selector, stats=stats)
+                                  body_selector=page.body_selector, stats=stats,
+                                  rules=SiteRules.from_config(page.site_config))
     except ParseError as exc:
-        return exc.reason
+        return exc
     except Exception as exc:  # a parser bug must not stop the worker; record it on the URL
         # the traceback only at DEBUG: users get the one-line reason on the URL
         log.error("parser crashed", extra={"page_id": page.page_id, "url": page.url, "error": repr(exc)},
                   exc_info=log.isEnabledFor(logging.DEBUG))
         stats.update("parser_crashes")
-        return ParseError.from_crash(exc).reason
+        return ParseError.from_crash(exc)
 
 
-def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats) -> ProcessOutcome:
+def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats,
+          kind: ErrorKind = ErrorKind.PARSE) -> ProcessOutcome:
     with conn.transaction():
-        record_parse_failure(conn, page.url_id, kind=ErrorKind.PARSE, message=reason)
+        record_parse_failure(conn, page.url_id, kind=kind, message=reason)
     stats.update("documents_failed")
-    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
+    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason, error_kind=kind)
 
 
 def _load(conn: psycopg.Connection, page_id: int) -> StoredPage | ProcessOutcome:
@@ -122,9 +126,12 @@ def process_pages(
                                                error=f"HTTP {page.status}: not a document")
             continue
         parsed = _parse_page(page, stats)
-        if isinstance(parsed, str):
-            outcomes[page_id] = _fail(conn, page, parsed, stats)
+        if isinstance(parsed, ParseError):
+            outcomes[page_id] = _fail(conn, page, parsed.reason, stats, ErrorKind(parsed.kind))
             continue
+        if parsed.rules_hit:
+            with conn.transaction():
+                count_rule_hits(conn, page.site, parsed.rules_hit)
         pending.append((page, document_write(page.url_id, page.site, page_id, parsed)))
         if len(pending) >= batch_size:
             write(pending)

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         counts = frontier.site_url_counts(conn)
         full = frontier.sites_at_cap(conn)
         errors = frontier.recent_errors(conn, args.errors, site=args.site)
+        hits = frontier.rule_hits(conn, [args.site] if args.site else None)
+        dialects = frontier.articles_by_dialect(conn, sorted({c[0] for c in counts}))
         from govingest.workers.fleet.supervisor import status_lines
 
         fleet = status_lines(conn, settings.redis_url)
@@ -59,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
         print("  " + line)
     for line in cap_warnings(full):
         print(line)
+    if dialects:
+        print("\narticles found, by the list dialect of the page that linked them")
+        for site in sorted(dialects):
+            print(f"  {site}: " + ", ".join(f"{d}={n}" for d, n in sorted(dialects[site].items())))
+    print("\nsite rules matched (sites file)" if hits else "\nno site rule has matched yet")
+    for site, rule, n in hits:
+        print(f"  {site}  {rule}  {n}")
     print()
     print("\n".join(fleet))
     print(f"\nrecent errors ({len(errors)})" if errors else "\nno errors recorded")
