@@ -37,9 +37,3 @@ CREATE TABLE IF NOT EXISTS site_rule_hits (
     PRIMARY KEY (site, rule)
 );
 
--- v_urls gains the dialect a list page was read with (appended; every earlier column kept).
-CREATE OR REPLACE VIEW v_urls AS
-SELECT u.id AS url_id, u.url, u.site, u.host, u.kind, u.state, u.depth, u.next_fetch_at,
-       u.fail_count, u.last_status, u.last_error_kind, u.last_error, u.last_fetched_at,
-       u.created_at, u.dialect
-FROM urls u;
