@@ -69,8 +69,9 @@ def canonicalize(url: str, base: str | None = None, *, keep_query: bool = False)
     """Absolute canonical form of `url` (resolved against `base`), or None if not crawlable.
 
     `keep_query` keeps the query exactly as built (no courlan, which drops parameters it
-    takes for tracking, such as Hanweb's `sourceContentType`): for the paging requests the
-    list dialects build from a page's own parameters.
+    takes for tracking, such as Hanweb's `sourceContentType`, and no secret stripping,
+    which takes gkmlpt's site id `sid` for a session): for the paging requests the list
+    dialects build from a page's own parameters.
     """
     url = url.strip()
     if not url or url.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
@@ -87,10 +88,10 @@ def canonicalize(url: str, base: str | None = None, *, keep_query: bool = False)
     netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
     if ":" in host:  # IPv6 literal
         netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"[{host}]:{port}"
+    if keep_query:  # built by a list dialect from the page's own parameters (gkmlpt's sid is a site id)
+        return urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(parts.path), parts.query, ""))
     path, query = drop_secrets(parts.path, parts.query)
     rebuilt = urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(path), query, ""))
-    if keep_query:
-        return rebuilt
     try:
         normalized = courlan.normalize_url(rebuilt)
     except Exception:  # courlan raises on odd inputs; such URLs are not worth crawling
