@@ -24,12 +24,18 @@ class CrawlClient:
         self.timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=read)
         self.max_connections = max_connections
         self.cookies = SiteCookies()
-        self._pools: dict[bool, httpx.Client] = {}
+        self._pools: dict[bool | str, httpx.Client] = {}
         self._lock = threading.Lock()
 
-    def http(self, *, allow_private: bool) -> httpx.Client:
-        """The pool for public sites, or for local (fixture) sites."""
+    def http(self, *, allow_private: bool, proxy: str | None = None) -> httpx.Client:
+        """The pool for public sites, or for local (fixture) sites, or for a site's proxy.
+
+        A proxy pool connects to the proxy only (which may sit on a private address: an
+        egress proxy); the fetch checks every target URL against the SSRF guard first.
+        """
         with self._lock:
+            if proxy is not None:
+                return self._proxied(proxy)
             client = self._pools.get(allow_private)
             if client is None:
                 client = httpx.Client(
@@ -41,6 +47,16 @@ class CrawlClient:
                 )
                 self._pools[allow_private] = client
             return client
+
+    def _proxied(self, proxy: str) -> httpx.Client:
+        client = self._pools.get(proxy)
+        if client is None:
+            client = httpx.Client(proxy=proxy, timeout=self.timeout, follow_redirects=False, cookies=no_cookies(),
+                                  trust_env=False,
+                                  limits=httpx.Limits(max_connections=self.max_connections,
+                                                      max_keepalive_connections=self.max_connections))
+            self._pools[proxy] = client
+        return client
 
     def close(self) -> None:
         with self._lock:

@@ -20,9 +20,20 @@ the key. The file is TOML (stdlib `tomllib`), one `[[site]]` table per site:
     local = false       # allow loopback/private addresses (fixture sites only)
     cookies = false     # keep cookies for this site (its own jar, at most 20 cookies / 4 kB)
     max_query_variants = 200  # query variants of one page that its own pages may add (traps)
+
+    # site rules (all optional; `govingest status` shows how often each matched; docs/sites.md)
+    body_selectors = ["div.zw_con", "#main-text"]   # more body containers, tried in order
+    boilerplate_lines = ["本网站由厦门市人民政府办公厅主办"]   # body lines removed as they are
+    boilerplate_patterns = ['^责任编辑[:：]']       # body lines removed when the regex matches
+    deny_patterns = ['/print/', '[?&]share=']       # URLs matching are never requested
+    headers = { Referer = "https://www.xm.gov.cn/" } # sent with every request to the site
+    encoding = "gb18030"                            # decode pages with this, whatever they declare
+    proxy = "http://egress.internal:3128"           # send through this proxy (the SSRF guard
+                                                    # checks the target, not the proxy)
 """
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import math
 import re
@@ -62,12 +73,33 @@ class SiteConfig:
     max_depth: int = 10
     cookies: bool = False  # keep a cookie jar for this site (bounded); off: no cookies at all
     max_query_variants: int = DEFAULT_MAX_QUERY_VARIANTS  # see crawler/traps.py
+    # site rules (docs/sites.md)
+    body_selectors: tuple[str, ...] = ()
+    boilerplate_lines: tuple[str, ...] = ()
+    boilerplate_patterns: tuple[str, ...] = ()
+    deny_patterns: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    encoding: str | None = None
+    proxy: str | None = None
     _article_re: Patterns = field(default=Patterns(()), repr=False, compare=False)
     _list_re: Patterns = field(default=Patterns(()), repr=False, compare=False)
+    _deny_re: tuple[Patterns, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_article_re", Patterns(self.article_patterns))
         object.__setattr__(self, "_list_re", Patterns(self.list_patterns))
+        object.__setattr__(self, "_deny_re", tuple(Patterns((p,)) for p in self.deny_patterns))
+
+    def denied_by(self, url: str) -> str | None:
+        """The deny pattern `url` matches (never requested), else None."""
+        for p in self._deny_re:
+            if p.search(url):
+                return p.patterns[0]
+        return None
+
+    @property
+    def request_headers(self) -> dict[str, str]:
+        return dict(self.headers)
 
     def is_article(self, url: str) -> bool:
         return self._article_re.search(url)
@@ -85,6 +117,9 @@ class SiteConfig:
             "concurrency": self.concurrency, "user_agent": self.user_agent,
             "body_selector": self.body_selector, "local": self.local, "max_depth": self.max_depth,
             "cookies": self.cookies, "max_query_variants": self.max_query_variants,
+            "body_selectors": list(self.body_selectors), "boilerplate_lines": list(self.boilerplate_lines),
+            "boilerplate_patterns": list(self.boilerplate_patterns), "deny_patterns": list(self.deny_patterns),
+            "headers": dict(self.headers), "encoding": self.encoding, "proxy": self.proxy,
         }
         # parse_site(as_json()) must round-trip: absent optional keys, not nulls
         return {k: v for k, v in out.items() if v is not None}
@@ -108,7 +143,17 @@ _KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "max_depth": ((int,), False),
     "cookies": ((bool,), False),
     "max_query_variants": ((int,), False),
+    "body_selectors": ((list,), False),
+    "boilerplate_lines": ((list,), False),
+    "boilerplate_patterns": ((list,), False),
+    "deny_patterns": ((list,), False),
+    "headers": ((dict,), False),
+    "encoding": ((str,), False),
+    "proxy": ((str,), False),
 }
+# Request headers a site may not set: the crawler owns them (identity, decoding, framing, validators).
+_RESERVED_HEADERS = frozenset({"user-agent", "accept-encoding", "host", "content-length", "transfer-encoding",
+                               "connection", "if-none-match", "if-modified-since", "cookie"})
 _TEN_YEARS = 10 * 365 * 86400
 # key -> (smallest, largest, the range as a person reads it); numbers must also be finite
 _RANGES: dict[str, tuple[float, float, str]] = {
@@ -207,6 +252,50 @@ class _Site:
                 raise self.fail("body_selector", f"has {selector!r}, {why}")
         return selector
 
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = list(self.raw.get(key, []))
+        for v in values:
+            if not isinstance(v, str) or not v.strip():
+                raise self.fail(key, f"has {v!r}, expected a non-empty string")
+        return tuple(values)
+
+    def body_selectors(self) -> tuple[str, ...]:
+        selectors = self.strings("body_selectors")
+        for sel in selectors:
+            why = selector_error(sel)
+            if why:
+                raise self.fail("body_selectors", f"has {sel!r}, {why}")
+        return selectors
+
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        headers = self.raw.get("headers", {})
+        for name, value in headers.items():
+            if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,64}", name) or not all(
+                    " " <= ch <= "~" or ord(ch) > 127 for ch in value):
+                raise self.fail("headers", f"has {name!r} = {value!r}; expected header-name = \"text\" on one line")
+            if name.lower() in _RESERVED_HEADERS:
+                raise self.fail("headers", f"may not set {name!r}: the crawler sets it itself "
+                                           "(use user_agent for User-Agent, cookies = true for cookies)")
+        return tuple(sorted(headers.items()))
+
+    def encoding(self) -> str | None:
+        encoding = self.raw.get("encoding")
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError as exc:
+                raise self.fail("encoding", f"{encoding!r} is not an encoding Python knows "
+                                            "(try 'gb18030', 'utf-8')") from exc
+        return encoding
+
+    def proxy(self) -> str | None:
+        proxy = self.raw.get("proxy")
+        if proxy is not None:
+            parts = urlsplit(proxy)
+            if parts.scheme not in ("http", "https", "socks5") or not _safe_host(proxy):
+                raise self.fail("proxy", f"{proxy!r} is not a proxy URL such as 'http://host:3128'")
+        return proxy
+
 
 def _safe_host(url: str) -> str | None:
     """The URL's host when it has one and a valid port (urlsplit raises on a bad port)."""
@@ -267,6 +356,13 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
         max_depth=raw.get("max_depth", 10),
         cookies=raw.get("cookies", False),
         max_query_variants=raw.get("max_query_variants", DEFAULT_MAX_QUERY_VARIANTS),
+        body_selectors=site.body_selectors(),
+        boilerplate_lines=site.strings("boilerplate_lines"),
+        boilerplate_patterns=site.patterns("boilerplate_patterns"),
+        deny_patterns=site.patterns("deny_patterns"),
+        headers=site.headers(),
+        encoding=site.encoding(),
+        proxy=site.proxy(),
     )
 
 

@@ -15,7 +15,7 @@ import email.utils
 import ipaddress
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ import httpx
 
 from govingest.crawler.client import CrawlClient
 from govingest.crawler.cookies import SiteJar
+from govingest.crawler.politeness import SlotDeferred
 from govingest.crawler.ssrf import BlockedAddress, check_url, resolve_allowed
 from govingest.crawler.transport import FetchScope, fetch_scope
 from govingest.crawler.urls import canonicalize
@@ -32,7 +33,13 @@ from govingest.crawler.urls import canonicalize
 MAX_REDIRECTS = 5
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/xml", "application/xml")
+# Bodies that may be a page to read: HTML, text, XML (sitemaps, feeds, Hanweb datastores)
+# and JSON (list APIs, the article APIs a script-filled page names).
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/xml", "application/xml",
+              "application/rss+xml", "application/atom+xml", "application/json", "text/json")
+# Request headers a site's own `headers` rule may not set: the crawler owns them.
+_OWN_HEADERS = frozenset({"user-agent", "accept-encoding", "host", "content-length", "transfer-encoding",
+                          "connection", "if-none-match", "if-modified-since", "cookie"})
 
 
 @dataclass
@@ -113,6 +120,11 @@ class _Options:
     follow_redirects: bool
     truncate: bool
     cookies: SiteJar | None
+    method: str = "GET"
+    extra_headers: Mapping[str, str] | None = None
+    before_send: Callable[[str], None] | None = None
+    after_response: Callable[[str], None] | None = None
+    proxy: str | None = None
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -168,6 +180,11 @@ def fetch(
     follow_redirects: bool = True,
     truncate: bool = False,
     cookies: SiteJar | None = None,
+    method: str = "GET",
+    extra_headers: Mapping[str, str] | None = None,
+    before_send: Callable[[str], None] | None = None,
+    after_response: Callable[[str], None] | None = None,
+    proxy: str | None = None,
 ) -> FetchResult:
     """GET `url` following at most `max_redirects` in-scope redirects.
 
@@ -184,16 +201,28 @@ def fetch(
 
     `total_timeout` is a hard limit on the whole fetch, every hop and phase included
     (name lookup, connect, TLS, headers, body): see crawler/transport.py.
+
+    `method="POST"` sends the URL's query as a form body to the URL without its query
+    (how Hanweb's jpage asks dataproxy.jsp; redirects are followed with GET).
+    `extra_headers` are a site's own request headers (sites file). `before_send(url)`
+    runs immediately before every request goes out (each redirect hop too): the crawler
+    takes the host's politeness slot there, and may raise SlotDeferred to give the
+    request up (error kind "deferred", nothing sent). `after_response(url)` runs as soon
+    as the response headers, or a network error, came back. `proxy`: the site's proxy;
+    every target is still checked by the SSRF guard (the proxy itself may be private),
+    and a target the local resolver cannot resolve is left to the proxy.
     """
     start = time.monotonic()
     opts = _Options(user_agent=user_agent, allow_private=allow_private, in_scope=in_scope, etag=etag,
                     last_modified=last_modified, max_bytes=max_bytes, total_timeout=total_timeout,
                     deadline=start + total_timeout, max_redirects=max_redirects, read_body=read_body,
-                    follow_redirects=follow_redirects, truncate=truncate, cookies=cookies)
+                    follow_redirects=follow_redirects, truncate=truncate, cookies=cookies, method=method,
+                    extra_headers=extra_headers, before_send=before_send, after_response=after_response,
+                    proxy=proxy)
     result = FetchResult(url=url, final_url=url, status=None)
     try:
         with fetch_scope(opts.deadline, allow_private=allow_private) as scope:
-            _follow(client.http(allow_private=allow_private), scope, result, opts)
+            _follow(client.http(allow_private=allow_private, proxy=proxy), scope, result, opts)
     except _Stop as stop:
         result.error_kind, result.message = stop.kind, stop.message
     result.elapsed = time.monotonic() - start
@@ -206,7 +235,13 @@ def _follow(http: httpx.Client, scope: FetchScope, result: FetchResult, opts: _O
     current, seen = result.url, {result.url}
     for hop in range(opts.max_redirects + 1):
         _pin_address(scope, current, opts)
-        with _send(http, current, headers, opts) as response:
+        if opts.before_send is not None:
+            try:
+                opts.before_send(current)
+            except SlotDeferred as exc:
+                result.retry_after = exc.wait
+                raise _Stop("deferred", f"not sent: {exc}; back to due") from exc
+        with _send(http, current, headers, opts, post=opts.method == "POST" and hop == 0) as response:
             _take_headers(result, current, response)
             target = _redirect_target(response, current, seen, opts)
             if target is None:
@@ -228,9 +263,12 @@ def _follow(http: httpx.Client, scope: FetchScope, result: FetchResult, opts: _O
 def _request_headers(opts: _Options) -> dict[str, str]:
     headers = {"User-Agent": opts.user_agent, "Accept-Encoding": "gzip, deflate",
                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    if opts.etag:
+    for name, value in (opts.extra_headers or {}).items():  # a site's own request headers (sites file)
+        if name.lower() not in _OWN_HEADERS:
+            headers[name] = value
+    if opts.etag and opts.method != "POST":  # a POST is never conditional
         headers["If-None-Match"] = opts.etag
-    if opts.last_modified:
+    if opts.last_modified and opts.method != "POST":
         headers["If-Modified-Since"] = opts.last_modified
     return headers
 
@@ -253,21 +291,28 @@ def _pin_address(scope: FetchScope, url: str, opts: _Options) -> None:
     except TimeoutError as exc:
         raise _Stop("timeout", f"{exc}, past the {opts.total_timeout:.0f}s total; will retry later") from exc
     except OSError as exc:
-        raise _Stop("dns_error", f"{exc}; will retry later") from exc
+        if opts.proxy is None:  # through a proxy, the proxy resolves the name
+            raise _Stop("dns_error", f"{exc}; will retry later") from exc
 
 
 @contextmanager
-def _send(http: httpx.Client, url: str, headers: dict[str, str], opts: _Options) -> Iterator[httpx.Response]:
-    """The response with its headers read (the body still streaming); closed on the way out."""
+def _send(http: httpx.Client, url: str, headers: dict[str, str], opts: _Options, *,
+          post: bool = False) -> Iterator[httpx.Response]:
+    """The response with its headers read (the body still streaming); closed on the way out.
+    `opts.after_response` runs as soon as the headers (or a network error) came back."""
     left = max(opts.left(), 0.001)
     t = http.timeout
     timeout = httpx.Timeout(connect=min(t.connect or left, left), read=min(t.read or left, left),
                             write=min(t.write or left, left), pool=min(t.pool or left, left))
     try:
-        request = http.build_request("GET", url, headers=headers, timeout=timeout)
+        request = _build(http, url, headers, timeout, post=post)
         if opts.cookies is not None and (cookie := opts.cookies.header(request)):
             request.headers["Cookie"] = cookie
-        response = http.send(request, stream=True)
+        try:
+            response = http.send(request, stream=True)
+        finally:
+            if opts.after_response is not None:
+                opts.after_response(url)
     except httpx.TimeoutException as exc:
         if opts.left() <= 0:
             raise _Stop("timeout", f"gave up on {url} after {opts.total_timeout:.0f}s in total "
@@ -283,6 +328,18 @@ def _send(http: httpx.Client, url: str, headers: dict[str, str], opts: _Options)
         yield response
     finally:
         response.close()
+
+
+def _build(http: httpx.Client, url: str, headers: dict[str, str], timeout: httpx.Timeout, *,
+           post: bool) -> httpx.Request:
+    """GET `url`, or POST its query as a form body to the URL without its query."""
+    if not post:
+        return http.build_request("GET", url, headers=headers, timeout=timeout)
+    parts = urlsplit(url)
+    form_headers = {**headers, "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+                    "X-Requested-With": "XMLHttpRequest"}
+    return http.build_request("POST", parts._replace(query="").geturl(), headers=form_headers,
+                              content=parts.query.encode("ascii"), timeout=timeout)
 
 
 def _take_headers(result: FetchResult, url: str, response: httpx.Response) -> None:

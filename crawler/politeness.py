@@ -23,10 +23,25 @@ class Budget:
 def budget(rate: float, concurrency: int, crawl_delay: float | None) -> Budget:
     interval = 1.0 / rate
     if crawl_delay:
-        # Crawl-delay: at least this far apart; requests may still overlap when the
-        # server is slower than the delay (the rate, not the overlap, is what it asks)
-        interval = max(interval, crawl_delay)
+        # Crawl-delay: at least this far apart, and one request in flight at a time (a
+        # site that asks us to wait between requests does not want them overlapping)
+        return Budget(interval=max(interval, crawl_delay), concurrency=1)
     return Budget(interval=interval, concurrency=max(1, concurrency))
+
+
+# A worker waiting for a host's previous request to be answered asks again this often.
+SLOT_POLL_SECONDS = 0.02
+# A reserved slot further away than this (or a host busy for longer) is not waited for:
+# the URL goes back to due and is claimed again later.
+MAX_SLOT_WAIT = 10.0
+
+
+class SlotDeferred(Exception):
+    """The host's next request slot is too far away to wait for; `wait` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the host's next request slot is {wait:.1f}s away")
+        self.wait = wait
 
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 3600.0,
@@ -39,3 +54,28 @@ def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 3600.0,
     r = rng or random
     ceiling = min(cap, base * (2 ** (attempt - 1)))
     return float(ceiling / 2 + r.uniform(0, ceiling / 2))
+
+
+class LocalSlots:
+    """The frontier's send rule (db.frontier.take_slot) for one process talking to one host
+    without a database (`govingest try`): a request starts one interval after the previous
+    request's start and after its answer."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last_start: float | None = None
+        self._last_answer: float | None = None
+
+    def before_send(self, url: str) -> None:
+        import time
+
+        marks = [m + self.interval for m in (self._last_start, self._last_answer) if m is not None]
+        wait = max(marks, default=0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_start = time.monotonic()
+
+    def after_response(self, url: str) -> None:
+        import time
+
+        self._last_answer = time.monotonic()

@@ -36,6 +36,12 @@ class RobotsRules:
             return True
         return bool(self._parser().can_fetch(url, user_agent))
 
+    def sitemaps(self) -> list[str]:
+        """The `Sitemap:` URLs the file names (link sources for the crawl)."""
+        if not self.text.strip():
+            return []
+        return [str(u) for u in self._parser().sitemaps]
+
     def crawl_delay(self, user_agent: str) -> float | None:
         if not self.text.strip():
             return None

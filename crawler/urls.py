@@ -65,8 +65,14 @@ def _clean_path(path: str) -> str:
     return norm
 
 
-def canonicalize(url: str, base: str | None = None) -> str | None:
-    """Absolute canonical form of `url` (resolved against `base`), or None if not crawlable."""
+def canonicalize(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
+    """Absolute canonical form of `url` (resolved against `base`), or None if not crawlable.
+
+    `keep_query` keeps the query exactly as built (no courlan, which drops parameters it
+    takes for tracking, such as Hanweb's `sourceContentType`, and no secret stripping,
+    which takes gkmlpt's site id `sid` for a session): for the paging requests the list
+    dialects build from a page's own parameters.
+    """
     url = url.strip()
     if not url or url.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
         return None
@@ -82,6 +88,8 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
     netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
     if ":" in host:  # IPv6 literal
         netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"[{host}]:{port}"
+    if keep_query:  # built by a list dialect from the page's own parameters (gkmlpt's sid is a site id)
+        return urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(parts.path), parts.query, ""))
     path, query = drop_secrets(parts.path, parts.query)
     rebuilt = urlunsplit(SplitResult(parts.scheme, netloc, _clean_path(path), query, ""))
     try:
@@ -122,12 +130,28 @@ def in_scope(url: str, site: SiteConfig) -> bool:
     return key in site.allowed_hosts or host in site.allowed_hosts
 
 
+# Article URL shapes of the gov CMS families (TRS t20240105_123.htm, Hanweb art_1229_123.html,
+# gov.cn content_123.htm, gkmlpt post_123.html, dated folders, detail/show/view ids).
+_ARTICLE_SHAPES = re.compile(
+    r"/t\d{8}_\d+\.s?html?$|/art_\d+_\d+\.s?html?$|[/_]content_\d+\.s?html?$|/post_\d+\.s?html?$"
+    r"|/(?:19|20)\d{2}-?[01]\d(?:-?[0-3]\d)?/[^/]+\.s?html?$|/(?:19|20)\d{2}/\d{1,2}/\d{1,2}/[^/]+\.s?html?$"
+    r"|/(?:info|detail|details|show|view|article|art|news|content)[/_-]?\d+(?:/\d+)*\.s?html?$"
+    r"|/(?:detail|show|view|article|content)\w*\.(?:s?html?|jsp|aspx?|php)\?(?:\w+=\w*&)*(?:id|\w+Id|\w+_id)=\d+",
+    re.I)
+
+
+def looks_like_article(url: str) -> bool:
+    """Whether a URL has the shape of an article on gov CMSes (for sites with no patterns)."""
+    return bool(_ARTICLE_SHAPES.search(url))
+
+
 def classify(url: str, site: SiteConfig) -> UrlKind | None:
     """Kind of a discovered in-scope URL, or None when it is not worth fetching.
 
     Attachments are recognised by extension; articles and lists by the site's patterns.
-    When a site gives no patterns at all, every linked page counts as an article (its
-    start URLs are the lists), so a pattern-less site still yields documents.
+    When a site gives no article patterns, a link is an article when its URL has the
+    shape of one on gov CMSes (`looks_like_article`); list records, feed items and
+    sitemap entries are articles whatever their shape (crawler.listing).
     """
     ext = extension(url)
     if ext in SKIP_EXTENSIONS:
@@ -138,6 +162,6 @@ def classify(url: str, site: SiteConfig) -> UrlKind | None:
         return "article"
     if site.is_list(url):
         return "list"
-    if not site.article_patterns and not site.list_patterns:
+    if not site.article_patterns and looks_like_article(url):
         return "article"
     return None

@@ -34,7 +34,7 @@ def leased_claim(conn: psycopg.Connection, url_id: int, owner: str) -> Claim | N
     """
     row = conn.execute(
         """SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash,
-                  fail_count, last_fetched_at IS NOT NULL
+                  fail_count, last_fetched_at IS NOT NULL, method
            FROM urls WHERE id = %s AND lease_owner = %s AND lease_until > now()
                        AND state = 'fetching'""",
         (url_id, owner),

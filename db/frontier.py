@@ -52,6 +52,7 @@ class Claim:
     content_hash: str | None = None
     fail_count: int = 0
     fetched_before: bool = False
+    method: str = "GET"  # POST: the URL's query goes as a form body (Hanweb dataproxy.jsp)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Outcome:
     content_hash: str | None = None
     kind: str | None = None  # reclassify (an "article" that turned out to be a PDF)
     unchanged: bool = False  # same content as last time (304, same hash): a parse failure of it stands
+    dialect: str | None = None  # the list dialect the page was read with (crawler.listing)
 
 
 class NewUrl(NamedTuple):
@@ -85,6 +87,7 @@ class NewUrl(NamedTuple):
     url: str
     kind: str | None
     host: str
+    method: str = "GET"  # POST: the URL's query goes as a form body (Hanweb dataproxy.jsp)
 
 
 def ensure_site(conn: psycopg.Connection, name: str, config: dict[str, Any] | None = None) -> None:
@@ -139,6 +142,7 @@ def add_urls(
     # list page, and the cap counts only new ones, first found first.
     added, fresh = (int(n) for n in one_row(conn, _ADD_URLS, {
         "urls": [u.url for u in rows], "kinds": [u.kind for u in rows], "hosts": [u.host for u in rows],
+        "methods": [u.method for u in rows],
         "room": room, "site": site, "depth": depth, "from": discovered_from}))
     if fresh > added and room is not None and added >= room:
         log.warning("frontier full: new links dropped", extra={
@@ -224,15 +228,61 @@ def record_parsed(conn: psycopg.Connection, url_ids: Sequence[int]) -> None:
 
 
 _ADD_URLS = """
-WITH v AS (SELECT * FROM unnest(%(urls)s::text[], %(kinds)s::text[], %(hosts)s::text[])
-                  WITH ORDINALITY AS v(url, kind, host, ord)),
+WITH v AS (SELECT * FROM unnest(%(urls)s::text[], %(kinds)s::text[], %(hosts)s::text[], %(methods)s::text[])
+                  WITH ORDINALITY AS v(url, kind, host, method, ord)),
      h AS (INSERT INTO hosts (host) SELECT DISTINCT host FROM v ON CONFLICT DO NOTHING),
      fresh AS (SELECT v.* FROM v WHERE NOT EXISTS (SELECT 1 FROM urls u WHERE u.url = v.url)),
-     ins AS (INSERT INTO urls (url, site, host, kind, depth, discovered_from)
-             SELECT url, %(site)s, host, kind, %(depth)s, %(from)s
+     ins AS (INSERT INTO urls (url, site, host, kind, depth, discovered_from, method)
+             SELECT url, %(site)s, host, kind, %(depth)s, %(from)s, method
              FROM (SELECT * FROM fresh ORDER BY ord LIMIT %(room)s) f ORDER BY ord
              ON CONFLICT (url) DO NOTHING RETURNING 1)
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM fresh)"""
+
+
+def wake_urls(conn: psycopg.Connection, urls: list[str]) -> int:
+    """Make known, settled URLs due now (a list's next page, when the page before it
+    yielded a new article); URLs in flight or gone are left alone. The caller commits."""
+    if not urls:
+        return 0
+    cur = conn.execute(
+        """UPDATE urls SET next_fetch_at = now()
+           WHERE url = ANY(%s) AND state IN ('done', 'failed') AND next_fetch_at > now()""", (urls,))
+    return cur.rowcount
+
+
+def count_rule_hits(conn: psycopg.Connection, site: str, hits: dict[str, int]) -> None:
+    """Add to how often each of a site's rules matched (`govingest status`). The caller commits."""
+    if not hits:
+        return
+    conn.execute(
+        """INSERT INTO site_rule_hits (site, rule, hits)
+           SELECT %(site)s, r, n FROM unnest(%(rules)s::text[], %(counts)s::bigint[]) AS t(r, n)
+           ON CONFLICT (site, rule) DO UPDATE SET hits = site_rule_hits.hits + EXCLUDED.hits, last_at = now()""",
+        {"site": site, "rules": list(hits), "counts": list(hits.values())})
+
+
+def rule_hits(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
+    """(site, rule, hits) for `govingest status`."""
+    rows = conn.execute(
+        """SELECT site, rule, hits FROM site_rule_hits WHERE %(s)s::text[] IS NULL OR site = ANY(%(s)s)
+           ORDER BY site, hits DESC, rule""", {"s": sites}).fetchall()
+    conn.commit()
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def articles_by_dialect(conn: psycopg.Connection, sites: list[str]) -> dict[str, dict[str, int]]:
+    """site -> {dialect: article URLs found on pages read with that dialect}; an article
+    linked from another article counts under 'article', a start URL under 'start'."""
+    rows = conn.execute(
+        """SELECT a.site, CASE WHEN p.id IS NULL THEN 'start' ELSE coalesce(p.dialect, p.kind) END, count(*)
+           FROM urls a
+           LEFT JOIN urls p ON p.id = a.discovered_from
+           WHERE a.site = ANY(%s) AND a.kind = 'article' GROUP BY 1, 2 ORDER BY 1, 2""", (sites,)).fetchall()
+    conn.commit()
+    out: dict[str, dict[str, int]] = {}
+    for site, dialect, n in rows:
+        out.setdefault(site, {})[dialect] = int(n)
+    return out
 
 
 def claim_due(
@@ -263,7 +313,8 @@ def claim_due(
             if len(claims) >= limit:
                 break
             if crawl_delay:
-                interval = max(interval, crawl_delay)
+                # Crawl-delay: at least this far apart, and one request in flight at a time
+                interval, concurrency = max(interval, crawl_delay), 1
             if robots_unknown:
                 concurrency = 1  # the first request fetches robots.txt; nothing else until then
             in_flight = one_row(
@@ -281,7 +332,7 @@ def claim_due(
                                ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
                                LIMIT 1 FOR UPDATE SKIP LOCKED)
                    RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
-                             fail_count, last_fetched_at IS NOT NULL""",
+                             fail_count, last_fetched_at IS NOT NULL, method""",
                 {"lease": lease_seconds, "owner": owner, "host": host, "sites": sites},
             ).fetchone()
             if row is None:
@@ -300,6 +351,45 @@ def claim_due(
             claims.append(Claim(*row))
     conn.commit()  # when the caller had a transaction open, the block above was a savepoint
     return claims
+
+
+def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120.0) -> float | None:
+    """Reserve the host's next request start: seconds to wait before sending (0 = now), or
+    None while another request to the host is still waiting for its answer. Commits.
+
+    Called by the fetch worker immediately before it sends, so the rule holds fleet-wide
+    whatever happened between claim and send. The rule, strict at the server: a request
+    starts only after the previous request to the host was answered (`release_slot`),
+    and at least one interval (the larger of 1/rate and Crawl-delay) after both that
+    answer and the previous start. The server stamps a request before it answers it, so
+    start(k+1) >= answer(k) + interval >= stamp(k) + interval in its access log, with no
+    assumption about network or scheduling jitter. A start older than `stale_seconds`
+    never answered (its worker died) no longer holds the host. The UPDATE's row lock
+    serializes reservations.
+    """
+    row = conn.execute(
+        """UPDATE hosts SET last_request_at = greatest(
+                   clock_timestamp(),
+                   last_request_at + make_interval(secs => greatest(interval_seconds, coalesce(crawl_delay, 0))),
+                   last_response_at + make_interval(secs => greatest(interval_seconds, coalesce(crawl_delay, 0))))
+           WHERE host = %(host)s
+             AND (last_request_at IS NULL OR last_response_at >= last_request_at
+                  OR last_request_at < clock_timestamp() - make_interval(secs => %(stale)s))
+           RETURNING extract(epoch FROM last_request_at - clock_timestamp())""",
+        {"host": host, "stale": stale_seconds},
+    ).fetchone()
+    if row is None:
+        known = conn.execute("SELECT 1 FROM hosts WHERE host = %s", (host,)).fetchone()
+        conn.commit()
+        return None if known else 0.0
+    conn.commit()
+    return max(0.0, float(row[0]))
+
+
+def release_slot(conn: psycopg.Connection, host: str) -> None:
+    """Stamp the host's latest response (see `take_slot`); commits."""
+    conn.execute("UPDATE hosts SET last_response_at = clock_timestamp() WHERE host = %s", (host,))
+    conn.commit()
 
 
 def redirect_chain(conn: psycopg.Connection, url_id: int, limit: int = 20) -> list[str]:
@@ -365,6 +455,7 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
               content_length = coalesce(%(content_length)s, content_length),
               content_hash = coalesce(%(content_hash)s, content_hash),
               kind = coalesce(%(new_kind)s, kind),
+              dialect = coalesce(%(dialect)s, dialect),
               lease_until = NULL, lease_owner = NULL
            WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""".replace("{keep}", keep),
         {"state": outcome.state, "status": outcome.status, "kind": outcome.error_kind,
@@ -372,7 +463,8 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
          "fetched": outcome.fetched, "etag": outcome.etag, "last_modified": outcome.last_modified,
          "content_type": outcome.content_type, "content_length": outcome.content_length,
          "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner,
-         "unchanged": outcome.unchanged, "parse_kinds": [str(k) for k in CONTENT_ERRORS], "failed": UrlState.FAILED},
+         "unchanged": outcome.unchanged, "parse_kinds": [str(k) for k in CONTENT_ERRORS], "failed": UrlState.FAILED,
+         "dialect": outcome.dialect},
     )
     return cur.rowcount == 1
 

@@ -28,6 +28,7 @@ class StoredPage:
     fetched_at: datetime
     content_hash: str
     body_selector: str | None = None  # the site's configured article container, if any
+    site_config: dict[str, Any] | None = None  # the site's validated table (its parse rules)
 
     @property
     def content_type(self) -> str | None:
@@ -86,14 +87,15 @@ def store_page(
 
 
 _LOAD = """SELECT p.id, p.url_id, u.url, u.site, p.status, p.body, p.headers, p.encoding,
-                  p.fetched_at, p.content_hash, s.config->>'body_selector'
+                  p.fetched_at, p.content_hash, s.config->>'body_selector', s.config
            FROM pages p JOIN urls u ON u.id = p.url_id JOIN sites s ON s.name = u.site"""
 
 
 def _row_to_page(row: tuple[Any, ...]) -> StoredPage:
     return StoredPage(page_id=row[0], url_id=row[1], url=row[2], site=row[3], status=row[4],
                       body=zlib.decompress(row[5]), headers=dict(row[6] or {}), encoding=row[7],
-                      fetched_at=row[8], content_hash=row[9], body_selector=row[10])
+                      fetched_at=row[8], content_hash=row[9], body_selector=row[10],
+                      site_config=dict(row[11] or {}))
 
 
 def load_page(conn: psycopg.Connection, page_id: int) -> StoredPage:

@@ -54,10 +54,11 @@ class ErrorKind(StrEnum):
     BINARY_BODY = "binary_body"  # served as HTML but the body is a binary file
     EMPTY_BODY = "empty_body"  # HTTP success with an empty body
     LEASE_LOST = "lease_lost"  # internal: the lease went to another worker (never stored)
+    DEFERRED = "deferred"  # internal: the host's politeness slot is too far away; not sent (never stored)
     INTERNAL = "internal"  # a bug in govingest met on this URL (retried in 5 minutes)
     # the process stage (workers/stages/process.py, the Celery process task)
     PARSE = "parse"  # the page cannot become a document (binary, empty, no body, parser error)
-    SCRIPT_FILLED = "script_filled"  # the article is loaded by a script: the HTML holds only the page's chrome
+    SCRIPT_FILLED = "script_filled"  # the body is filled in by script; the URL it reads is fetched instead
     NEEDS_OCR = "needs_ocr"  # a scanned attachment (PDF/OFD pages without a text layer): not stored as text
     ATTACHMENT_CORRUPT = "attachment_corrupt"  # a PDF/Office/OFD file that cannot be read (cut, damaged)
     ATTACHMENT_TOO_LARGE = "attachment_too_large"  # an attachment past a cap (file size, ZIP bomb)

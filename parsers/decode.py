@@ -39,17 +39,17 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,400}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
 
 # File signatures of formats that are never a page: the reason names the format.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or .docx/.xlsx)"),
-    (b"\xd0\xcf\x11\xe0", "an MS Office (.doc/.xls) file"),
-    (b"\x89PNG", "a PNG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7z archive"),
-    (b"\x00\x00\x01\x00", "an icon file"),
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF", "a PDF document", "application/pdf"),
+    (b"PK\x03\x04", "a ZIP archive (or .docx/.xlsx)", "application/zip"),
+    (b"\xd0\xcf\x11\xe0", "an MS Office (.doc/.xls) file", "application/msword"),
+    (b"\x89PNG", "a PNG image", "image/png"),
+    (b"GIF8", "a GIF image", "image/gif"),
+    (b"\xff\xd8\xff", "a JPEG image", "image/jpeg"),
+    (b"\x1f\x8b", "a gzip archive", "application/gzip"),
+    (b"Rar!", "a RAR archive", "application/x-rar"),
+    (b"7z\xbc\xaf", "a 7z archive", "application/x-7z-compressed"),
+    (b"\x00\x00\x01\x00", "an icon file", "image/x-icon"),
 )
 
 _HTML_HINT = re.compile(
@@ -106,7 +106,7 @@ def _strict(body: bytes, encoding: str) -> str | None:
 
 
 def _binary_reason(body: bytes) -> str | None:
-    for magic, what in _MAGIC:
+    for magic, what, _mime in _MAGIC:
         if body.startswith(magic):
             return f"binary input: looks like {what}, not a page; save the article as HTML or text"
     return None
@@ -157,8 +157,12 @@ def _guess(body: bytes) -> tuple[str, str]:
     return body.decode("utf-8", errors="replace"), "utf-8"
 
 
-def decode(body: bytes, content_type: str | None = None) -> Decoded:
-    """Decode a fetched page or saved file; raises ParseError for binary input."""
+def decode(body: bytes, content_type: str | None = None, *, override: str | None = None) -> Decoded:
+    """Decode a fetched page or saved file; raises ParseError for binary input.
+
+    `override` is a site's configured encoding (sites file): it wins over every
+    declaration; a byte-order mark still wins over it (a BOM cannot be wrong).
+    """
     for bom, enc in _BOMS:
         if body.startswith(bom):
             text = body[len(bom):].decode(enc, errors="replace")
@@ -166,6 +170,9 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
     reason = _binary_reason(body)
     if reason:
         raise ParseError(reason)
+    forced = canonical_charset(override)
+    if forced is not None:
+        return _finish(body.decode(forced, errors="replace"), forced)
     utf16 = _utf16_without_bom(body)
     if utf16 is not None:
         return _finish(body.decode(utf16, errors="replace"), utf16)
@@ -189,6 +196,33 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
         raise ParseError("binary input: NUL bytes and no text encoding fits; not a page or text file")
     text, enc = _guess(body)
     return _finish(text, enc)
+
+
+def binary_type(body: bytes, content_type: str | None = None) -> str | None:
+    """The one place that decides text versus binary: a MIME type when `decode` would refuse
+    the body as binary, None when it is text.
+
+    The fetch stage calls this for every page body, so a URL is recorded as an
+    attachment exactly when the parser could not read it: a UTF-16 page with a BOM (NUL
+    bytes everywhere) is text; a PDF served as text/html is binary. Cheap for ordinary
+    pages: only bodies with NUL bytes or control characters near the start are decoded.
+    """
+    if any(body.startswith(bom) for bom, _ in _BOMS):
+        return None
+    for magic, _what, mime in _MAGIC:
+        if body.startswith(magic):
+            return mime
+    head = body[:4096]
+    if b"\x00" not in head and len(_CONTROL_BYTES.findall(head)) <= len(head) // 50:
+        return None
+    try:
+        decode(body, content_type)
+    except ParseError:
+        return "application/octet-stream"
+    return None
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _finish(text: str, encoding: str) -> Decoded:

@@ -407,19 +407,25 @@ def extract(
     *,
     tree: HtmlElement | None = None,
     url: str | None = None,
+    body_selectors: tuple[str, ...] = (),
 ) -> Extracted:
-    """Body paragraphs of a page; `tree` is the already parsed page (parsed here if None)."""
+    """Body paragraphs of a page; `tree` is the already parsed page (parsed here if None).
+
+    A site's configured selectors (`body_selector`, then `body_selectors`, from the sites
+    file) are tried first, in order; the first holding a plausible body wins.
+    """
     if not decoded.is_html:
         return Extracted(paragraphs=decoded.text.splitlines(), method="text")
     if tree is None:
         tree = parse_html(decoded.text)
     if tree is None:
         return Extracted(paragraphs=[], method="none")
-    if body_selector:
-        nodes = _select(tree, body_selector)
+    selectors = ((body_selector,) if body_selector else ()) + tuple(s for s in body_selectors if s != body_selector)
+    for selector in selectors:
+        nodes = _select(tree, selector)
         paragraphs = [p for n in nodes for p in render(n)[0]]
         if _plausible(paragraphs, 0):
-            return Extracted(paragraphs=paragraphs, method=f"selector:{body_selector}")
+            return Extracted(paragraphs=paragraphs, method=f"selector:{selector}")
     best = _best_container(tree) or _best_container(tree, GENERIC_CONTAINERS)
     if best is not None:
         return Extracted(paragraphs=best.paragraphs, method=f"container:{best.name}")

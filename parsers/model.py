@@ -42,6 +42,15 @@ class ParseError(Exception):
                    "(a bug in govingest: please report it with this input)")
 
 
+class ScriptFilledError(ParseError):
+    """The page's body is filled in by script (parsers.scripted): never a document of its
+    footer. `api_url` is the URL the script reads the body from, when the page names it."""
+
+    def __init__(self, reason: str, api_url: str | None = None) -> None:
+        super().__init__(reason, kind=ErrorKind.SCRIPT_FILLED)
+        self.api_url = api_url
+
+
 @dataclass(frozen=True)
 class Decoded:
     """Text of a page plus how it was decoded (kept with the raw page)."""
@@ -208,6 +217,7 @@ class ParsedDocument:
     validity: str | None = field(default=None, metadata=COLUMN)
     citations: list[Citation] = field(default_factory=list)  # rows of `citations`
     title_key: str | None = field(default=None, metadata=COLUMN)  # the title as citations match it
+    rules_hit: dict[str, int] = field(default_factory=dict)  # site rules that matched (parsers.site_rules)
 
     @property
     def disclosure(self) -> Disclosure:

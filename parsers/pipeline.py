@@ -9,8 +9,6 @@ reason when the input cannot become a document. Each stage is timed and counted 
 """
 from __future__ import annotations
 
-from lxml.html import HtmlElement
-
 from govingest.parsers.attachments import attachment_format, extract_attachment
 from govingest.parsers.citations import extract_citations, title_key
 from govingest.parsers.clean import clean
@@ -19,14 +17,15 @@ from govingest.parsers.disclosure import complete_from_body, disclosure_from_lin
 from govingest.parsers.extract import extract, parse_html
 from govingest.parsers.facts import extract_facts
 from govingest.parsers.flags import detect_flags
+from govingest.parsers.jsonbody import article_html, looks_like_json
 from govingest.parsers.metadata import extract_metadata
-from govingest.parsers.model import DocumentKind, Extracted, Metadata, ParsedDocument, ParseError
+from govingest.parsers.model import Decoded, DocumentKind, Metadata, ParsedDocument, ParseError, ScriptFilledError
 from govingest.parsers.normalize import detect_script, normalize_paragraphs
 from govingest.parsers.outline import parse_outline
 from govingest.parsers.scripted import detect_script_filled
 from govingest.parsers.signature import sign
+from govingest.parsers.site_rules import SiteRules, is_site_rule
 from govingest.parsers.text_metadata import title_from_text
-from govingest.states import ErrorKind
 from govingest.stats import Stats
 
 
@@ -37,9 +36,17 @@ def parse(
     content_type: str | None = None,
     body_selector: str | None = None,
     stats: Stats | None = None,
+    rules: SiteRules | None = None,
 ) -> ParsedDocument:
-    """Parse one page. `content_type` is the HTTP Content-Type header when fetched."""
+    """Parse one page. `content_type` is the HTTP Content-Type header when fetched;
+    `rules` are the site's parse rules from the sites file (parsers.site_rules).
+
+    Raises ScriptFilledError (a ParseError) for a page whose body is filled in by
+    script: never a document made of its footer.
+    """
     stats = stats if stats is not None else Stats()
+    rules = rules or SiteRules()
+    hits: dict[str, int] = {}
     if not body.strip():
         raise ParseError("empty input: the file has no bytes to parse")
     kind: DocumentKind = "article"
@@ -52,7 +59,14 @@ def parse(
         meta = Metadata()
     else:
         with stats.track("decode"):
-            decoded = decode(body, content_type)
+            decoded = decode(body, content_type, override=rules.encoding)
+            if rules.encoding:
+                hits[f"encoding:{rules.encoding}"] = 1
+            if looks_like_json(decoded.text, content_type):
+                page = article_html(decoded.text)  # an article API's answer (parsers.jsonbody)
+                if page is None:
+                    raise ParseError("no body: JSON without an article field (content, html, body …)")
+                decoded = Decoded(text=page, encoding=decoded.encoding, is_html=True)
         is_html, encoding = decoded.is_html, decoded.encoding
         tree = None
         if decoded.is_html:
@@ -61,14 +75,19 @@ def parse(
             if tree is None:
                 raise ParseError("no body: the HTML has no elements to extract from")
         with stats.track("extract"):
-            extracted = extract(decoded, body_selector, tree=tree, url=url)
+            extracted = extract(decoded, body_selector, tree=tree, url=url, body_selectors=rules.body_selectors)
+        if extracted.method.startswith("selector:"):
+            hits["body_" + extracted.method] = 1
+        elif tree is not None:
+            verdict = detect_script_filled(tree, url)
+            if verdict is not None:
+                stats.update("script_filled")
+                raise ScriptFilledError(verdict.reason, verdict.api_url)
         with stats.track("metadata"):
             meta = extract_metadata(decoded, extracted, url, tree=tree) if tree is not None else Metadata()
-        if tree is not None:
-            _refuse_script_filled(tree, extracted)
     stats.update(f"extract_{extracted.method.split(':')[0]}")  # container / selector / trafilatura / text / pdf …
     with stats.track("clean"):
-        cleaned = clean(extracted.paragraphs)
+        cleaned = rules.apply_boilerplate(clean(extracted.paragraphs))
     if not any(ch.isalnum() for p in cleaned.paragraphs for ch in p):
         # only markup debris or punctuation left: not a document
         raise ParseError("no body: nothing article-like was found in the page")
@@ -105,6 +124,7 @@ def parse(
         kind=kind, index_number=meta.disclosure.index_number, doc_number=meta.disclosure.doc_number,
         issuer=meta.disclosure.issuer, written_at=meta.disclosure.written_at, subject=meta.disclosure.subject,
         validity=meta.disclosure.validity, citations=citations, title_key=title_key(meta.title),
+        rules_hit={**hits, **{k: v for k, v in cleaned.rules_hit.items() if is_site_rule(k)}},
     )
 
 
@@ -112,18 +132,3 @@ def _starts_with_table_row(paragraphs: list[str]) -> bool:
     """A spreadsheet's header row is no title."""
     first = next((p for p in paragraphs if p.strip()), "")
     return "\t" in first
-
-
-# A body with fewer CJK characters than this, next to an empty element a script fills,
-# is the page's chrome, not its article.
-_THIN_BODY_CJK = 200
-
-
-def _refuse_script_filled(tree: HtmlElement, extracted: Extracted) -> None:
-    """Raise when the article is loaded by script and the HTML holds only chrome."""
-    cjk = sum(1 for p in extracted.paragraphs for ch in p if "\u3400" <= ch <= "\u9fff")
-    if cjk >= _THIN_BODY_CJK:
-        return
-    found = detect_script_filled(tree)
-    if found is not None:
-        raise ParseError(found.reason(), kind=ErrorKind.SCRIPT_FILLED)

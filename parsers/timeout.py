@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.site_rules import SiteRules
 from govingest.stats import Stats
 
 T = TypeVar("T")
@@ -70,12 +71,14 @@ def parse_with_timeout(
     body_selector: str | None = None,
     stats: Stats | None = None,
     seconds: float | None = DEFAULT_SECONDS,
+    rules: SiteRules | None = None,
 ) -> ParsedDocument:
     """`parsers.pipeline.parse` under a deadline: what workers call for every stored page."""
     from govingest.parsers.pipeline import parse  # the pipeline imports every stage; keep this module light
 
     return run_with_timeout(
-        lambda: parse(body, url=url, content_type=content_type, body_selector=body_selector, stats=stats),
+        lambda: parse(body, url=url, content_type=content_type, body_selector=body_selector, stats=stats,
+                      rules=rules),
         seconds,
         what=f"parse of {url}" if url else "parse",
     )

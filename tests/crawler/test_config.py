@@ -82,3 +82,48 @@ def test_shipped_example_sites_file_is_valid() -> None:
     root = Path(__file__).resolve().parents[2]
     sites = load_sites(root / "deploy" / "sites.toml")
     assert sites and all(not s.local for s in sites)  # real sites never get the SSRF exemption
+
+
+RULES = r"""
+[[site]]
+name = "gz"
+start_urls = ["https://www.gz.gov.cn/zwgk/index.html"]
+body_selectors = ["div.zw_con", "//div[@id='main-text']"]
+boilerplate_lines = ["本网站由广州市人民政府办公厅主办"]
+boilerplate_patterns = ['^责任编辑[:：]']
+deny_patterns = ['/print/', '[?&]share=']
+headers = { Referer = "https://www.gz.gov.cn/" }
+encoding = "gb18030"
+proxy = "http://10.0.0.8:3128"
+"""
+
+
+def test_site_rules_load_and_round_trip(tmp_path: Path) -> None:
+    (gz,) = load_sites(write(tmp_path, RULES))
+    assert gz.body_selectors == ("div.zw_con", "//div[@id='main-text']")
+    assert gz.denied_by("https://www.gz.gov.cn/print/1.html") == "/print/"
+    assert gz.denied_by("https://www.gz.gov.cn/a.html?id=1&share=wx") == "[?&]share="
+    assert gz.denied_by("https://www.gz.gov.cn/a.html") is None
+    assert gz.request_headers == {"Referer": "https://www.gz.gov.cn/"}
+    assert gz.encoding == "gb18030" and gz.proxy == "http://10.0.0.8:3128"  # a private proxy is fine
+    assert parse_site(gz.as_json(), "stored") == gz
+
+
+@pytest.mark.parametrize("line, words", [
+    ('body_selectors = ["div[[["]', ["'body_selectors'", "selector"]),
+    ('body_selector = "//div[@"', ["'body_selector'", "selector"]),
+    ('deny_patterns = ["(x"]', ["'deny_patterns'", "regular expression"]),
+    ('boilerplate_patterns = ["[z"]', ["'boilerplate_patterns'", "regular expression"]),
+    ('boilerplate_lines = [""]', ["'boilerplate_lines'", "non-empty"]),
+    ('headers = { "User-Agent" = "x" }', ["'headers'", "User-Agent", "user_agent"]),
+    ('headers = { "Bad Name" = "x" }', ["'headers'", "Bad Name"]),
+    ('encoding = "klingon"', ["'encoding'", "klingon"]),
+    ('proxy = "ftp://p:21"', ["'proxy'", "ftp://p:21"]),
+    ('headers = ["Referer"]', ["'headers'", "must be dict"]),
+])
+def test_site_rule_errors_name_the_key(tmp_path: Path, line: str, words: list[str]) -> None:
+    body = f'[[site]]\nname = "a"\nstart_urls = ["http://a.gov.cn/"]\n{line}\n'
+    with pytest.raises(ConfigError) as err:
+        load_sites(write(tmp_path, body))
+    for w in words:
+        assert w in str(err.value), (w, str(err.value))

@@ -119,7 +119,10 @@ def test_list_article_attachment_and_robots(env, base: str) -> None:
     known = dict(conn.execute("SELECT url, kind FROM urls").fetchall())
     conn.commit()
     assert known[base + "/a/t20240101_1.htm"] == "article" and known[base + "/files/x.pdf"] == "attachment"
-    assert known[base + "/index_1.html"] == "list"  # from the createPageHTML pager
+    assert known[base + "/index_1.html"] == "pager"  # from the createPageHTML pager: the list's next page
+    assert known[base + "/sitemap.xml"] == "feed"  # robots.txt names no sitemap: the conventional one
+    assert conn.execute("SELECT dialect FROM urls WHERE url = %s", (start,)).fetchone()[0] == "trs"
+    conn.commit()
     assert not any("elsewhere" in u for u in known)  # out of scope: never enters the frontier
     assert row(conn, start)[:3] == ("done", 200, None) and listed.page_id is None  # lists are not documents
 

@@ -6,7 +6,9 @@ import random
 import pytest
 
 from govingest.crawler.config import parse_site
-from govingest.crawler.links import discover_links, trs_pager_urls
+from govingest.crawler.links import discover_links
+from govingest.crawler.listing import Page
+from govingest.crawler.listing.trs import pager as trs_pager
 from govingest.crawler.politeness import backoff_seconds, budget
 from govingest.crawler.robots import RobotsRules, rules_from_response
 from govingest.crawler.ssrf import BlockedAddress, check_url
@@ -54,12 +56,13 @@ def test_trs_pager_and_links() -> None:
     links = discover_links(html.encode(), "http://www.xm.gov.cn/zwgk/tzgg/index.html")
     assert "http://www.xm.gov.cn/zwgk/tzgg/t20240105_1.htm" in links
     assert "http://www.xm.gov.cn/files/a.pdf" in links
-    pager = [u for u in links if "index" in u]
-    assert pager == [f"http://www.xm.gov.cn/zwgk/tzgg/index{s}.html" for s in ("", "_1", "_2", "_3")]
-    assert trs_pager_urls("createPageHTML('2','1','list','shtml')", "http://h/c/list_1.shtml") == [
-        "http://h/c/list.shtml", "http://h/c/list_1.shtml"]
+    pager = [u for u in links if "index" in u]  # every other page of the list; the next one first
+    assert pager == [f"http://www.xm.gov.cn/zwgk/tzgg/index{s}.html" for s in ("_1", "_2", "_3")]
+    page = Page("http://h/c/list_1.shtml", "<script>createPageHTML('2','1','list','shtml')</script>")
+    assert trs_pager(page) == (2, 1, "list", "shtml")
     gbk = "<a href='t20240101_9.htm'>通知公告</a>".encode("gbk")
     assert discover_links(gbk, "http://h/c/", "text/html; charset=gbk") == ["http://h/c/t20240101_9.htm"]
+    assert RobotsRules("Sitemap: http://h/sm.xml\nUser-agent: *\nDisallow:").sitemaps() == ["http://h/sm.xml"]
     assert discover_links(b"", "http://h/") == []
 
 

@@ -7,6 +7,7 @@ every fault endpoint recorded with a clear message, and a second run 304s.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import uuid
 from collections import defaultdict
@@ -112,6 +113,8 @@ def test_robots_disallow_never_requested(crawled: Crawled) -> None:
 
 
 def test_per_host_rate_never_above_configured(crawled: Crawled) -> None:
+    """Measured at the wire, no tolerance: no two requests to one host (robots.txt included)
+    start closer together than the host's interval, the larger of 1/rate and Crawl-delay."""
     by_site: dict[str, list[float]] = defaultdict(list)
     for r in crawled.log():
         by_site[r["site"]].append(r["ts"])
@@ -119,19 +122,20 @@ def test_per_host_rate_never_above_configured(crawled: Crawled) -> None:
     for site, stamps in by_site.items():
         stamps.sort()
         info = crawled.fixture.site(site)
-        allowed = min(RATE, 1 / info.crawl_delay) if info.crawl_delay else RATE
-        # Sustained: over the whole crawl of the host, never faster than the rate.
-        busy = [t for t in stamps if t < stamps[0] + 30]  # the first crawl (the 304 run comes later)
-        if len(busy) > 10:
-            assert (len(busy) - 1) / (busy[-1] - busy[0]) <= allowed * 1.02, f"{site}: sustained rate too high"
-        # Bursts: any 1 s or 3 s window holds at most rate x window, +1 for the window's edge,
-        # +1 for the stamps' jitter (the fixture server shares this process and its GIL, so a
-        # log stamp can lag its request by tens of ms; bench/crawl.py measures a separate
-        # server process and holds the strict +1).
-        for window in (1.0, 3.0):
-            worst = max(sum(1 for t in stamps[i:] if t < s + window) for i, s in enumerate(stamps))
-            assert worst <= int(allowed * window) + 2, (
-                f"{site}: {worst} requests within {window:g}s (rate {allowed}/s)")
+        interval = max(1 / RATE, info.crawl_delay)
+        gaps = [b - a for a, b in itertools.pairwise(stamps)]
+        assert len(gaps) > 5, f"{site}: too few requests to judge"
+        closest = min(gaps)
+        assert closest >= interval, (
+            f"{site}: two requests {closest:.4f}s apart at the server, interval {interval}s")
+        # and the server never saw two of them at once (Crawl-delay: one in flight); the
+        # faults site is left out: the crawler hangs up on its slow, huge and bomb answers
+        # while the server goes on "sending" them
+        if site == "faults":
+            continue
+        spans = sorted((r["ts"], r["ts"] + r["seconds"]) for r in crawled.log() if r["site"] == site)
+        overlaps = sum(1 for (_, end), (nxt, _) in itertools.pairwise(spans) if nxt < end)
+        assert overlaps == 0, f"{site}: {overlaps} requests started while another was in flight"
 
 
 FAULT_ENDINGS = {

@@ -23,6 +23,7 @@ import pytest
 
 from govingest.workers.fixture_site import ALL_SITES, FixtureSite, read_access_log
 from govingest.workers.fixture_site.content import REAL_DIR, SEEDS_DIR, generate_article
+from govingest.workers.fixture_site.server import DIALECT_SITES
 from tests.conftest import EVAL, GOLD, REAL, ROOT, SEEDS
 from tests.fixture_site.faults import FaultSettings, build_faults, crc32_combine, gzip_bomb, poisoned_bulk
 
@@ -51,8 +52,8 @@ def _text(page: str) -> str:
 
 
 def test_each_site_has_its_own_port_robots_and_a_linked_disallowed_page(fx, client):
-    assert [s.name for s in fx.sites] == ["siming", "real", "gbk", "faults", "bulk"]
-    assert len({s.host for s in fx.sites}) == 5
+    assert [s.name for s in fx.sites] == ["siming", "real", "gbk", "faults", *DIALECT_SITES, "bulk"]
+    assert len({s.host for s in fx.sites}) == 5 + len(DIALECT_SITES)
     for info in fx.sites:
         robots = client.get(info.url("/robots.txt"))
         assert robots.status_code == 200
@@ -358,6 +359,9 @@ def test_sites_toml_loads_in_the_crawler_and_patterns_classify_urls(fx, tmp_path
         cfg = configs[info.name]
         assert cfg.local and cfg.rate == 4.0 and cfg.allowed_hosts == (info.host,)
         assert cfg.body_selector == info.body_selector
+        if info.dialect is not None:  # dialect sites: no patterns, the crawler reads the page itself
+            assert not cfg.article_patterns and not cfg.list_patterns
+            continue
         assert all(cfg.is_article(u) and not cfg.is_list(u) for u in info.article_urls)
         assert all(cfg.is_list(u) and not cfg.is_article(u) for u in info.list_urls)
         assert not any(cfg.is_article(u) for u in info.disallowed_urls)

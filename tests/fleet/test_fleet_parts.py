@@ -299,3 +299,26 @@ def test_stall_watchdog_exits_only_when_messages_wait_unreceived(private_redis):
         pytest.fail("the watchdog did not end a worker whose queue had a message it never received")
     assert stalled.returncode != 0
     assert b"worker consumer stalled" in stalled.stderr.read()
+
+
+def test_fleet_keeps_crawl_delay_at_the_wire(fresh_database_url, private_redis) -> None:
+    """`crawl --workers N`: the fetch worker (8 threads) takes each host's slot right before
+    it sends, so a Crawl-delay stricter than the rate holds in the server's log, no tolerance."""
+    import itertools
+
+    from govingest.crawler.config import parse_sites
+    from govingest.workers.fixture_site import FixtureSite, read_access_log
+    from govingest.workers.fixture_site.sites_toml import site_tables
+    from govingest.workers.fleet.supervisor import crawl_with_fleet
+
+    delay = 0.25
+    with FixtureSite(sites=["siming", "hanweb"], crawl_delay=delay) as fx:
+        sites = parse_sites({"site": site_tables(fx, rate=50.0, concurrency=8)}, "fleet wire")
+        crawl_with_fleet(fresh_database_url, sites, workers=1, redis_url=private_redis.url, linger_seconds=1.0,
+                         max_seconds=120)
+        log = read_access_log(fx.access_log)
+    for name in ("siming", "hanweb"):
+        starts = sorted(r["ts"] for r in log if r["site"] == name)
+        assert len(starts) > 8, name
+        gap = min(b - a for a, b in itertools.pairwise(starts))
+        assert gap >= delay, f"{name}: two requests {gap:.4f}s apart at the server (Crawl-delay {delay})"

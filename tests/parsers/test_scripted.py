@@ -49,7 +49,7 @@ def test_govingest_parse_prints_the_error(tmp_path: Path) -> None:
                           capture_output=True, timeout=120)
     assert done.returncode == 1
     line = json.loads(done.stdout)
-    assert line["file"] == str(page) and line["error"].startswith("body filled by script")
+    assert line["file"] == str(page) and line["error"].startswith("the article body is not in the HTML")
 
 
 def test_a_view_counter_filled_by_script_is_normal() -> None:

@@ -17,13 +17,14 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from govingest.workers.fixture_site.dialects import DIALECT_BUILDERS
 from govingest.workers.fixture_site.sites import (
     Request,
     Resource,
@@ -35,8 +36,9 @@ from govingest.workers.fixture_site.sites import (
     build_siming,
 )
 
-ALL_SITES = ("siming", "real", "gbk")
-LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent")
+DIALECT_SITES = tuple(DIALECT_BUILDERS)
+ALL_SITES = ("siming", "real", "gbk", *DIALECT_SITES)
+LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent", "Referer")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class SiteInfo:
     disallowed_urls: tuple[str, ...]  # linked from a list page; robots.txt forbids them
     seed_urls: dict[str, str] = field(default_factory=dict)  # seed file name -> URL
     fault_urls: dict[str, str] = field(default_factory=dict)  # fault kind -> URL
+    dialect: str | None = None  # dialect sites: the list dialect they are written in
+    truth: dict[str, str] = field(default_factory=dict)  # article URL -> body text
+    missing_urls: tuple[str, ...] = ()  # linked, answered 404
+    stale_urls: tuple[str, ...] = ()  # deep list pages repeating older ones (never worth asking)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -152,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(head=True)
 
+    def do_POST(self) -> None:  # Hanweb's dataproxy.jsp is asked by POST
+        self._serve(head=False)
+
     def log_message(self, format: str, *args: Any) -> None:  # the JSON access log replaces it
         pass
 
@@ -161,7 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
         status, sent = 0, 0
         try:
             try:
-                resp = site.respond(Request(self.command, self.path, self.headers))
+                form = b""
+                if self.command == "POST":
+                    declared = int(self.headers.get("Content-Length") or 0)
+                    form = self.rfile.read(min(declared, 1 << 20))
+                resp = site.respond(Request(self.command, self.path, self.headers, form))
             except Exception as exc:  # a bug in a route must not kill the connection thread
                 resp = Response(500, [("Content-Type", "text/plain; charset=utf-8")],
                                 f"fixture site error: {type(exc).__name__}: {exc}".encode())
@@ -234,7 +247,12 @@ class FixtureSite:
             raise ValueError(f"unknown fixture site(s) {sorted(unknown)}; known: {', '.join(ALL_SITES)}, bulk")
         if articles > 0 and "bulk" not in names:
             names.append("bulk")
-        builders = {
+
+        def dialect_builder(build: Callable[[float], Site]) -> Callable[[], Site]:
+            return lambda: build(crawl_delay)
+
+        builders: dict[str, Callable[[], Site]] = {
+            **{name: dialect_builder(b) for name, b in DIALECT_BUILDERS.items()},
             "siming": lambda: build_siming(crawl_delay),
             "real": lambda: build_real(crawl_delay),
             "gbk": lambda: build_gbk(gbk_articles, crawl_delay),
@@ -353,5 +371,7 @@ class FixtureSite:
             attachment_urls=full(site.attachment_paths), disallowed_urls=full(site.disallowed_paths),
             seed_urls={k: base + v for k, v in site.seed_paths.items()},
             fault_urls={k: base + v for k, v in site.fault_paths.items()},
+            dialect=site.dialect, truth={base + k: v for k, v in site.truth.items()},
+            missing_urls=full(site.missing_paths), stale_urls=full(site.stale_paths),
         )
 

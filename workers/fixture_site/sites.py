@@ -14,6 +14,9 @@ Sites:
   gbk     a Hanweb-style site served as `charset=gbk`, generated articles, plain pager.
   bulk    (articles=N) N generated TRS-style articles, 20 per list page.
 
+One site per CMS list dialect (trs-var, hanweb, govcn, gkmlpt, jsonapi, feeds) is built in
+`dialects.py`; docs/dialects.md names the public pages each follows.
+
 Hostile endpoints (gzip bomb, poison page, 50 MB body, 429s, redirect loops) are not
 here: they belong to the tests (`tests/fixture_site/faults.py`), which hand their sites
 to `FixtureSite(extra_sites=...)`; the installed package serves only these demo sites.
@@ -54,6 +57,23 @@ class Request:
     method: str
     path: str  # path and query as requested
     headers: Message
+    body: bytes = b""  # a POST's form
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query and (for a form POST) body parameters, as a servlet's getParameter sees them."""
+        from urllib.parse import parse_qsl
+
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        out = dict(parse_qsl(query, keep_blank_values=True))
+        if self.method == "POST" and self.body:
+            out.update(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+        return out
+
+    @property
+    def origin(self) -> str:
+        """http://host:port as the client addressed us (absolute URLs in API answers)."""
+        return f"http://{self.headers.get('Host', '127.0.0.1')}"
 
 
 @dataclass
@@ -125,6 +145,10 @@ class Site:
     extra_links: list[tuple[str, str]] = field(default_factory=list)  # (path, label) on the first list page
     grow: Callable[[int], list[str]] | None = None  # publish N more articles (generated sites)
     fallback: Handler | None = None  # answers paths missing from `routes` (else 404)
+    dialect: str | None = None  # the list dialect the site's lists are written in (dialect sites)
+    truth: dict[str, str] = field(default_factory=dict)  # article path -> its body text, for F1 checks
+    missing_paths: list[str] = field(default_factory=list)  # linked from a list, answered 404
+    stale_paths: list[str] = field(default_factory=list)  # deep list pages that repeat older ones
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def respond(self, req: Request) -> Response:
@@ -137,11 +161,17 @@ class Site:
             return route.answer(req)
         return route(req)
 
-    def add_robots(self) -> None:
+    def add_robots(self, sitemap: str | None = None) -> None:
         lines = ["User-agent: *", f"Disallow: {DISALLOWED_PREFIX}", "Disallow: /search/"]
         if self.crawl_delay > 0:
             lines.append(f"Crawl-delay: {self.crawl_delay:g}")
-        self.routes["/robots.txt"] = Resource(("\n".join(lines) + "\n").encode(), "text/plain; charset=utf-8")
+        text = "\n".join(lines) + "\n"
+        if sitemap is None:
+            self.routes["/robots.txt"] = Resource(text.encode(), "text/plain; charset=utf-8")
+        else:  # Sitemap: lines are absolute URLs: written from the Host the client used
+            self.routes["/robots.txt"] = lambda req: Response(
+                200, [("Content-Type", "text/plain; charset=utf-8")],
+                f"{text}Sitemap: {req.origin}{sitemap}\n".encode())
         secret = f"{DISALLOWED_PREFIX}draft.html"
         self.routes[secret] = Resource(simple_index("内部预览(robots.txt 禁止抓取)", []).encode(), "text/html; charset=utf-8")
         self.disallowed_paths = [secret]

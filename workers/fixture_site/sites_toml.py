@@ -23,6 +23,8 @@ def _toml_value(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table: headers = { Referer = "…" }
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(f"cannot write {type(v).__name__} {v!r} to TOML")
 
 

@@ -298,4 +298,4 @@ class _Crawl:
             if outcome.kind in ("created", "updated"):
                 self.summaries[site].created += 1
             elif outcome.kind == "failed":
-                self.summaries[site].errors[ErrorKind.PARSE] += 1
+                self.summaries[site].errors[outcome.error_kind or ErrorKind.PARSE] += 1

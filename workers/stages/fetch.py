@@ -6,14 +6,18 @@ it. Everything a fetch writes (page, discovered links, the URL's outcome) commit
 one transaction guarded by the lease: a worker whose lease was reaped and handed to
 another writes nothing, and a crash mid-way leaves the URL due again, never half-done.
 
-Nothing here sleeps: retries, Retry-After and politeness are all `next_fetch_at` /
-host slots in the frontier.
+Retries, Retry-After and the claim budget are `next_fetch_at` / host slots in the
+frontier; the one wait here is the host's send slot (`_Slots`), taken immediately before
+each request goes out, so request starts stay spaced at the server whatever happened
+between claim and send (docs/sites.md, "Politeness, as the server sees it").
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -22,15 +26,18 @@ from psycopg_pool import ConnectionPool
 from govingest.crawler.client import CrawlClient
 from govingest.crawler.config import SiteConfig
 from govingest.crawler.fetch import DEFAULT_MAX_BYTES, MAX_REDIRECTS, FetchResult, fetch, is_html_type
-from govingest.crawler.links import discover_links
-from govingest.crawler.politeness import backoff_seconds
+from govingest.crawler.listing import Listing, Page
+from govingest.crawler.listing.read import page_text, read_page
+from govingest.crawler.politeness import MAX_SLOT_WAIT, SLOT_POLL_SECONDS, SlotDeferred, backoff_seconds
 from govingest.crawler.robots import ROBOTS_MAX_BYTES, ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
 from govingest.crawler.traps import query_family, self_variants, structural_trap, variant_traps
-from govingest.crawler.urls import canonicalize, classify, host_key, in_scope
+from govingest.crawler.urls import SKIP_EXTENSIONS, canonicalize, classify, extension, host_key, in_scope
 from govingest.db import frontier
 from govingest.db.frontier import Claim, NewUrl, Outcome
 from govingest.db.pages import body_hash, store_page
 from govingest.parsers.attachments import attachment_format
+from govingest.parsers.decode import binary_type
+from govingest.parsers.scripted import detect_script_filled
 from govingest.states import ErrorKind, UrlState
 from govingest.stats import Stats
 
@@ -46,10 +53,8 @@ RETRYABLE = frozenset({ErrorKind.SERVER_ERROR, ErrorKind.TIMEOUT, ErrorKind.CONN
 # error kind -> final state when not retryable; 'gone' URLs are never fetched again
 FINAL_STATE = {ErrorKind.NOT_FOUND: UrlState.GONE, ErrorKind.OUT_OF_SCOPE: UrlState.GONE,
                ErrorKind.BLOCKED_ADDRESS: UrlState.GONE, ErrorKind.ROBOTS_DISALLOWED: UrlState.GONE}
-# magic numbers of binary files that servers mislabel as text/html
-_BINARY_MAGIC = ((b"%PDF", "application/pdf"), (b"PK\x03\x04", "application/zip"),
-                 (b"\xd0\xcf\x11\xe0", "application/msword"), (b"\x89PNG", "image/png"),
-                 (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"), (b"Rar!", "application/x-rar"))
+# a guessed link source (/sitemap.xml) that is not there is not an error
+_GUESSED_SITEMAP = "/sitemap.xml"
 
 
 class LeaseLost(Exception):
@@ -71,18 +76,54 @@ class FetchOutcome:
     lease_lost: bool = False
 
 
-def _sniff_binary(body: bytes) -> str | None:
-    head = body[:1024]
-    for magic, kind in _BINARY_MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head.count(b"\x00") > 8:
-        return "application/octet-stream"
-    return None
-
-
 def _refetch_in(kind: str | None, site: SiteConfig) -> float:
-    return float(site.recrawl_list_seconds if kind == "list" else site.recrawl_article_seconds)
+    """Lists and feeds on the list schedule; articles, attachments and later list pages
+    (pagers, woken by the page before them when it yields a new article) rarely."""
+    return float(site.recrawl_list_seconds if kind in ("list", "feed") else site.recrawl_article_seconds)
+
+
+class _Slots:
+    """The politeness hooks of one fetch: take the host's slot immediately before each
+    request is sent (robots.txt and redirect hops included), stamp each answer.
+
+    Why here and not only at claim time: a claim is spaced from the previous claim, but
+    the time between claim and send varies (queue, thread start, DNS); only a slot
+    taken just before sending keeps request starts spaced at the server.
+    """
+
+    def __init__(self, conn: psycopg.Connection, stats: Stats, stale_seconds: float) -> None:
+        self.conn, self.stats, self.stale = conn, stats, stale_seconds
+
+    def before_send(self, url: str) -> None:
+        """Wait for the host's slot (its previous request answered, the interval passed)."""
+        host = host_key(url)
+        started = time.monotonic()
+        while True:
+            wait = frontier.take_slot(self.conn, host, stale_seconds=self.stale)
+            if wait is not None:
+                break
+            if time.monotonic() - started > MAX_SLOT_WAIT:  # another request holds the host
+                raise SlotDeferred(MAX_SLOT_WAIT)
+            self.stats.update("slot_busy_polls")
+            time.sleep(SLOT_POLL_SECONDS)
+        if wait > MAX_SLOT_WAIT:
+            raise SlotDeferred(wait)
+        if wait > 0:
+            self.stats.update("slot_waits")
+            time.sleep(wait)
+
+    def after_response(self, url: str) -> None:
+        frontier.release_slot(self.conn, host_key(url))
+
+
+def _request_options(conn: psycopg.Connection, site: SiteConfig, client: CrawlClient, stats: Stats,
+                     total_timeout: float) -> dict[str, Any]:
+    """What every request of the site is sent with: its slot hooks, headers, proxy, cookies, scope."""
+    slots = _Slots(conn, stats, stale_seconds=total_timeout + 5.0)
+    return {"user_agent": site.user_agent, "allow_private": site.local, "in_scope": lambda u: in_scope(u, site),
+            "extra_headers": site.request_headers, "before_send": slots.before_send,
+            "after_response": slots.after_response, "proxy": site.proxy,
+            "cookies": client.cookies.jar(site.name) if site.cookies else None}
 
 
 def _robots_url(url: str) -> str:
@@ -186,9 +227,10 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
     # robots.txt first; fetching it uses this claim's politeness slot, so the URL itself
     # goes back to due and waits for the host's next slot (one request per slot, always)
     robots = frontier.host_robots(conn, claim.host)
+    options = _request_options(conn, site, client, stats, total_timeout)
     if robots.text is None or _robots_stale(robots.fetched_at):
         return _refresh_robots(conn, claim, site, client, robots, owner=owner, stats=stats,
-                               total_timeout=total_timeout)
+                               total_timeout=total_timeout, options=options)
     if not RobotsRules(robots.text).allowed(claim.url, site.user_agent):
         return _end(conn, claim, Outcome(
             UrlState.GONE, error_kind=ErrorKind.ROBOTS_DISALLOWED, fetched=False,
@@ -198,30 +240,50 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
     # URL's body is always read (within its own cap): its text is a document too
     def want_body(content_type: str | None) -> bool:
         return claim.kind == "attachment" or is_html_type(content_type)
-    r = fetch(client, claim.url, user_agent=site.user_agent, allow_private=site.local,
-              in_scope=lambda u: in_scope(u, site),
-              etag=claim.etag if claim.fetched_before else None,
-              last_modified=claim.last_modified if claim.fetched_before else None,
+    conditional = claim.fetched_before and claim.method != "POST"  # a POST is never conditional
+    r = fetch(client, claim.url, etag=claim.etag if conditional else None,
+              last_modified=claim.last_modified if conditional else None,
               max_bytes=max_bytes, total_timeout=total_timeout, read_body=want_body, follow_redirects=False,
-              cookies=client.cookies.jar(site.name) if site.cookies else None)
+              method=claim.method, **options)
+    if r.error_kind == ErrorKind.DEFERRED:
+        return _defer(conn, claim, r, owner)
     stats.update("requests")
+    hits = {f"header:{name}": 1 for name in site.request_headers} | ({"proxy": 1} if site.proxy else {})
     with conn.transaction():
-        return _settle(conn, claim, site, r, owner=owner, stats=stats)
+        outcome = _settle(conn, claim, site, r, owner=owner, stats=stats, hits=hits)
+        frontier.count_rule_hits(conn, site.name, hits)
+    return outcome
+
+
+def _defer(conn: psycopg.Connection, claim: Claim, r: FetchResult, owner: str | None) -> FetchOutcome:
+    """No request was sent (the host's slot is too far away): back to due, nothing counted."""
+    return _end(conn, claim, Outcome(_prior_state(claim), fetched=False, next_fetch_in=r.retry_after or 1.0,
+                                     message=f"politeness: {r.message}"), owner, requests=0)
+
+
+def _add_sitemaps(conn: psycopg.Connection, claim: Claim, site: SiteConfig, rules: RobotsRules) -> None:
+    """Sitemaps are link sources: those robots.txt names, else the conventional /sitemap.xml."""
+    urls = rules.sitemaps() or [_robots_url(claim.url).replace("/robots.txt", _GUESSED_SITEMAP)]
+    found = {c: NewUrl(c, "feed", host_key(c)) for u in urls
+             if (c := canonicalize(u)) and in_scope(c, site) and not site.denied_by(c)}
+    frontier.add_urls(conn, site.name, list(found.values()), claim.depth, None, max_urls=site.max_pages)
 
 
 def _refresh_robots(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client: CrawlClient,
                     robots: frontier.HostRobots, *, owner: str | None, stats: Stats,
-                    total_timeout: float) -> FetchOutcome:
+                    total_timeout: float, options: dict[str, Any]) -> FetchOutcome:
     """Fetch the host's robots.txt in this claim's slot and store it; the URL goes back to due.
 
     RFC 9309: 2xx is the file's rules (its first ROBOTS_MAX_BYTES, so a huge file still
     yields its rules instead of refusing the host), 4xx means no rules, and a 5xx or an
     unreachable server means full disallow until it can be read — unless rules are
-    known from before, which are kept a while.
+    known from before, which are kept a while. On the host's first visit, the sitemaps
+    it names (else /sitemap.xml) enter the frontier.
     """
-    r = fetch(client, _robots_url(claim.url), user_agent=site.user_agent, allow_private=site.local,
-              in_scope=lambda u: in_scope(u, site), max_bytes=ROBOTS_MAX_BYTES, truncate=True,
-              total_timeout=min(total_timeout, 30.0), cookies=client.cookies.jar(site.name) if site.cookies else None)
+    r = fetch(client, _robots_url(claim.url), max_bytes=ROBOTS_MAX_BYTES, truncate=True,
+              total_timeout=min(total_timeout, 30.0), **options)
+    if r.error_kind == ErrorKind.DEFERRED:
+        return _defer(conn, claim, r, owner)
     stats.update("robots_fetched")
     answered = r.status is not None and r.status < 500 and r.error_kind in (
         None, ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN, ErrorKind.HTTP_ERROR)
@@ -243,12 +305,14 @@ def _refresh_robots(conn: psycopg.Connection, claim: Claim, site: SiteConfig, cl
     with conn.transaction():
         frontier.store_robots(conn, claim.host, text=rules.text, status=r.status,
                               crawl_delay=rules.crawl_delay(site.user_agent))
+        if robots.text is None:
+            _add_sitemaps(conn, claim, site, rules)
         _record(conn, claim, out, owner)
     return _result(claim, out, requests=1)
 
 
 def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
-            owner: str | None, stats: Stats) -> FetchOutcome:
+            owner: str | None, stats: Stats, hits: dict[str, int]) -> FetchOutcome:
     """Turn a FetchResult into frontier writes (inside the caller's transaction)."""
     if r.error_kind is not None:
         return _settle_error(conn, claim, site, r, owner=owner)
@@ -258,9 +322,10 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
             etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified")), owner)
         stats.update("not_modified")
         return result
-    binary = _sniff_binary(r.body) if r.body else None
     if r.body and attachment_format(r.body) is not None:
         return _settle_attachment(conn, claim, site, r, owner=owner, stats=stats)
+    # one decision for text versus binary, the decoder's own (parsers.decode.binary_type)
+    binary = binary_type(r.body, r.content_type) if r.body else None
     if not is_html_type(r.content_type) or binary:
         result = _end(conn, claim, _attachment_outcome(r, site, binary), owner)
         stats.update("attachments")
@@ -270,7 +335,7 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
             UrlState.FAILED, status=r.status, error_kind=ErrorKind.EMPTY_BODY, next_fetch_in=_refetch_in(claim.kind, site),
             fail_count=0, content_type=r.content_type, content_length=0,
             message=f"HTTP {r.status} with an empty body: nothing to parse; will look again later"), owner)
-    return _settle_page(conn, claim, site, r, owner=owner, stats=stats)
+    return _settle_page(conn, claim, site, r, owner=owner, stats=stats, hits=hits)
 
 
 def _attachment_outcome(r: FetchResult, site: SiteConfig, binary: str | None) -> Outcome:
@@ -288,9 +353,9 @@ def _attachment_outcome(r: FetchResult, site: SiteConfig, binary: str | None) ->
 
 
 def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
-                 owner: str | None, stats: Stats) -> FetchOutcome:
-    """An HTML page: unchanged since the last fetch, or stored (articles go on to process)
-    with its in-scope links added to the frontier."""
+                 owner: str | None, stats: Stats, hits: dict[str, int]) -> FetchOutcome:
+    """A page: unchanged since the last fetch, or stored (articles go on to process) with
+    its links, read in its list dialect (crawler.listing), added to the frontier."""
     digest = body_hash(r.body)
     out = Outcome(UrlState.DONE, status=r.status, next_fetch_in=_refetch_in(claim.kind, site), fail_count=0,
                   content_type=r.content_type, content_length=len(r.body), content_hash=digest,
@@ -304,43 +369,107 @@ def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: Fe
                          headers={**r.headers, "x-final-url": r.final_url}, body=r.body, encoding=None,
                          to_process=process, content_hash=digest)
     stats.update("pages_stored")
-    added = _add_links(conn, claim, site, r, stats) if claim.depth < site.max_depth else 0
+    page = Page(r.final_url, page_text(r.body, r.content_type, site.encoding), r.content_type)
+    listing = read_page(page)
+    added = _follow(conn, claim, site, listing, stats, hits)
+    if process:
+        added += _script_api(conn, claim, site, page, stats)
+    else:
+        out.dialect = listing.dialect
     _record(conn, claim, out, owner)
     return _result(claim, out, page_id=page_id if process else None, links_added=added, requests=1)
 
 
-def _add_links(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, stats: Stats) -> int:
-    """The page's links into the frontier, articles first; crawler traps recorded, not added.
+def _follow(conn: psycopg.Connection, claim: Claim, site: SiteConfig, listing: Listing, stats: Stats,
+            hits: dict[str, int]) -> int:
+    """Put a page's links in the frontier; returns how many URLs were new.
 
-    Articles go first because the frontier's cap (max_pages pending URLs) may not hold
-    every link of a page, and an article is what a crawl is for: a list page is found
-    again from its neighbours. Returns how many URLs were new.
+    Records of a list (datastore records, API results, feed items, sitemap entries) are
+    articles whatever the site's patterns say; other anchors are classified by the
+    patterns. The list's next page is followed (same depth: it is the same list) only
+    when this page yielded a new article: deep pagination is often a stale stub, and a
+    list page re-fetched on schedule stops paging at the first page with nothing new.
     """
-    found = _links(claim, site, r)
+    articles: dict[str, NewUrl] = {}
+    others: dict[str, NewUrl] = {}
+    pager_urls = {lk.url for lk in listing.of_kind("pager")}
+    for link in listing.links:
+        if link.kind == "pager" or link.url in pager_urls:
+            continue
+        canon = _admit(link.url, claim, site, hits)
+        if canon is None:
+            continue
+        kind: str | None
+        if link.kind in ("article", "feed"):
+            if extension(canon) in SKIP_EXTENSIONS:
+                continue
+            kind = "attachment" if classify(canon, site) == "attachment" else link.kind
+        else:
+            kind = classify(canon, site)
+        if kind is not None:
+            (articles if kind == "article" else others)[canon] = NewUrl(canon, kind, host_key(canon))
+    added = new_articles = 0
+    if claim.depth < site.max_depth:
+        traps = _traps(conn, claim, site, [*articles.values(), *others.values()])
+        # articles first: the frontier's cap (max_pages pending URLs) may not hold every link
+        new_articles = frontier.add_urls(conn, site.name, [u for u in articles.values() if u not in traps],
+                                         claim.depth + 1, claim.url_id, max_urls=site.max_pages)
+        added = new_articles + frontier.add_urls(conn, site.name, [u for u in others.values() if u not in traps],
+                                                 claim.depth + 1, claim.url_id, max_urls=site.max_pages)
+        stats.update("traps_recorded", frontier.record_traps(conn, site.name, traps, claim.depth + 1, claim.url_id))
+    nxt = listing.next_page
+    if claim.kind != "article" and nxt is not None and (new_articles > 0 or listing.records_elsewhere):
+        canon = _admit(nxt.url, claim, site, hits, keep_query=True)
+        if canon is not None:
+            added += frontier.add_urls(conn, site.name, [NewUrl(canon, "pager", host_key(canon), nxt.method)],
+                                       claim.depth, claim.url_id, max_urls=site.max_pages)
+            frontier.wake_urls(conn, [canon])
+            stats.update("pagers_followed")
+    elif claim.kind != "article" and nxt is not None:
+        stats.update("pagers_stopped")  # nothing new on this page: the pages after it are not asked
+    stats.update("links_added", added)
+    stats.update(f"dialect_{listing.dialect}")
+    return added
+
+
+def _traps(conn: psycopg.Connection, claim: Claim, site: SiteConfig, found: list[NewUrl]) -> dict[NewUrl, str]:
+    """Links refused as crawler traps (crawler/traps.py), with the reason: recorded, not added."""
     traps = {u: why for u in found if (why := structural_trap(u.url))}
     own_variants = [u for u in self_variants(claim.url, [u.url for u in found]) if u not in {t.url for t in traps}]
     if own_variants:
         known = frontier.self_spawned_variants(conn, site.name, query_family(claim.url), site.max_query_variants)
         refused = variant_traps(claim.url, own_variants, known, site.max_query_variants)
         traps.update({u: refused[u.url] for u in found if u.url in refused})
-    links = sorted((u for u in found if u not in traps), key=lambda u: u.kind != "article")
-    added = frontier.add_urls(conn, site.name, links, claim.depth + 1, claim.url_id, max_urls=site.max_pages)
-    stats.update("links_added", added)
-    stats.update("traps_recorded", frontier.record_traps(conn, site.name, traps, claim.depth + 1, claim.url_id))
-    return added
+    return traps
 
 
-def _links(claim: Claim, site: SiteConfig, r: FetchResult) -> list[NewUrl]:
-    """The page's links worth fetching: canonical, in scope, of a known kind, not itself."""
-    found: dict[str, NewUrl] = {}
-    for link in discover_links(r.body, r.final_url, r.content_type):
-        canon = canonicalize(link)
-        if canon is None or canon == claim.url or not in_scope(canon, site):
-            continue
-        kind = classify(canon, site)
-        if kind is not None:
-            found[canon] = NewUrl(canon, kind, host_key(canon))
-    return list(found.values())
+def _admit(url: str, claim: Claim, site: SiteConfig, hits: dict[str, int], *,
+           keep_query: bool = False) -> str | None:
+    """The canonical URL when the site may fetch it (in scope, not denied), else None."""
+    canon = canonicalize(url, keep_query=keep_query)
+    if canon is None or canon == claim.url or not in_scope(canon, site):
+        return None
+    denied = site.denied_by(canon)
+    if denied is not None:
+        hits[f"deny:{denied}"] = hits.get(f"deny:{denied}", 0) + 1
+        return None
+    return canon
+
+
+def _script_api(conn: psycopg.Connection, claim: Claim, site: SiteConfig, page: Page, stats: Stats) -> int:
+    """An article page whose body a script fills from a URL it names: that URL is fetched
+    as the article (the page itself ends `script_filled` when processed)."""
+    if page.tree is None:
+        return 0
+    verdict = detect_script_filled(page.tree, page.url)
+    if verdict is None or verdict.api_url is None:
+        return 0
+    canon = _admit(verdict.api_url, claim, site, {})
+    if canon is None:
+        return 0
+    stats.update("script_filled_api")
+    return frontier.add_urls(conn, site.name, [NewUrl(canon, "article", host_key(canon))], claim.depth,
+                             claim.url_id, max_urls=site.max_pages)
 
 
 def _settle_attachment(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchResult, *,
@@ -376,6 +505,9 @@ def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: F
         return _settle_redirect(conn, claim, site, r, owner=owner)
     if kind in RETRYABLE:
         out = _retry_outcome(claim, site, r, kind, message)
+    elif kind == ErrorKind.NOT_FOUND and claim.kind == "feed" and claim.url.endswith(_GUESSED_SITEMAP):
+        out = Outcome(UrlState.GONE, status=r.status, fail_count=0,
+                      message="no /sitemap.xml on this host (a guess, not an error)")
     else:
         state = FINAL_STATE.get(kind, UrlState.FAILED)
         out = Outcome(state, status=r.status, error_kind=kind, message=message,

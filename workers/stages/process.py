@@ -24,9 +24,10 @@ import psycopg
 
 from govingest.db.documents import DocumentWrite, write_documents
 from govingest.db.fleet import mark_processed
-from govingest.db.frontier import record_parse_failure
+from govingest.db.frontier import count_rule_hits, record_parse_failure
 from govingest.db.pages import PageNotFound, StoredPage, load_page
 from govingest.parsers.model import ParsedDocument, ParseError
+from govingest.parsers.site_rules import SiteRules
 from govingest.parsers.timeout import parse_with_timeout
 from govingest.states import ErrorKind
 from govingest.stats import Stats
@@ -44,6 +45,7 @@ class ProcessOutcome:
     kind: OutcomeKind
     document_id: int | None = None
     error: str | None = None  # one line for a person when kind is 'failed' or 'skipped'
+    error_kind: ErrorKind | None = None  # as recorded on the URL: parse, script_filled …
 
 
 def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | ParseError:
@@ -55,7 +57,8 @@ def _parse_page(page: StoredPage, stats: Stats) -> ParsedDocument | ParseError:
     """
     try:
         return parse_with_timeout(page.body, url=page.url, content_type=page.content_type,
-                                  body_selector=page.body_selector, stats=stats)
+                                  body_selector=page.body_selector, stats=stats,
+                                  rules=SiteRules.from_config(page.site_config))
     except ParseError as exc:
         stats.update(f"parse_failed_{exc.kind}")
         return exc
@@ -72,7 +75,7 @@ def _fail(conn: psycopg.Connection, page: StoredPage, reason: str, stats: Stats,
     with conn.transaction():
         record_parse_failure(conn, page.url_id, kind=kind, message=reason)
     stats.update("documents_failed")
-    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason)
+    return ProcessOutcome(page.page_id, page.url_id, "failed", error=reason, error_kind=kind)
 
 
 def _load(conn: psycopg.Connection, page_id: int) -> StoredPage | ProcessOutcome:
@@ -132,6 +135,9 @@ def process_pages(
         if isinstance(parsed, ParseError):
             outcomes[page_id] = _fail(conn, page, parsed.reason, stats, parsed.kind)
             continue
+        if parsed.rules_hit:
+            with conn.transaction():
+                count_rule_hits(conn, page.site, parsed.rules_hit)
         pending.append((page, document_write(page.url_id, page.site, page_id, parsed)))
         if len(pending) >= batch_size:
             write(pending)

@@ -25,6 +25,7 @@ class SiteSummary:
     facts: int = 0
     created: int = 0  # documents created or updated by this run
     errors: Counter[str] = field(default_factory=Counter)  # by error kind, this run
+    dialects: dict[str, int] = field(default_factory=dict)  # articles found, by list dialect (all runs)
 
 
 @dataclass
@@ -44,6 +45,8 @@ def fill_totals(conn: psycopg.Connection, summaries: dict[str, SiteSummary]) -> 
     for site, (docs, facts) in frontier.document_totals(conn, list(summaries)).items():
         summaries[site].documents = docs
         summaries[site].facts = facts
+    for site, counts in frontier.articles_by_dialect(conn, list(summaries)).items():
+        summaries[site].dialects = counts
 
 
 def format_summary(result: CrawlResult) -> str:
@@ -57,4 +60,10 @@ def format_summary(result: CrawlResult) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1] for r in rows]
     lines.append(f"{result.requests} requests in {result.seconds:.1f}s ({result.pages_per_second:.1f}/s)")
+    found = [(s.site, s.dialects) for s in result.sites.values() if s.dialects]
+    if found:
+        lines.append("articles found, by the list dialect of the page that linked them:")
+        width = max(len(site) for site, _ in found)
+        for site, counts in found:
+            lines.append(f"  {site.ljust(width)}  " + ", ".join(f"{d}={n}" for d, n in sorted(counts.items())))
     return "\n".join(lines)

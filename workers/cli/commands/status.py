@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         errors = frontier.recent_errors(conn, args.errors, site=args.site)
         kinds = document_kinds(conn)
         failures = frontier.error_kinds(conn)
+        hits = frontier.rule_hits(conn, [args.site] if args.site else None)
+        dialects = frontier.articles_by_dialect(conn, sorted({c[0] for c in counts}))
         from govingest.workers.fleet.supervisor import status_lines
 
         fleet = status_lines(conn, settings.redis_url)
@@ -79,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
         print("  " + line)
     for line in cap_warnings(full):
         print(line)
+    if dialects:
+        print("\narticles found, by the list dialect of the page that linked them")
+        for site in sorted(dialects):
+            print(f"  {site}: " + ", ".join(f"{d}={n}" for d, n in sorted(dialects[site].items())))
+    print("\nsite rules matched (sites file)" if hits else "\nno site rule has matched yet")
+    for site, rule, n in hits:
+        print(f"  {site}  {rule}  {n}")
     print()
     for line in document_lines(kinds, failures):
         print(line)
