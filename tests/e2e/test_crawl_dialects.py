@@ -75,7 +75,8 @@ def test_every_article_of_every_dialect_is_stored_with_its_text(crawled: Crawled
     problems = []
     with psycopg.connect(crawled.url) as conn:
         for info in crawled.fixture.sites:
-            docs = dict(conn.execute("SELECT url, text FROM documents WHERE site = %s", (info.name,)).fetchall())
+            docs = dict(conn.execute("SELECT url, text FROM documents WHERE site = %s AND kind = 'article'",
+                                     (info.name,)).fetchall())
             assert len(info.truth) >= 10, info.name
             for url, truth in info.truth.items():
                 if url not in docs:
@@ -127,6 +128,14 @@ def test_attachment_and_dead_link_are_recorded(crawled: Crawled) -> None:
                             (info.missing_urls[0],)).fetchone()
     assert pdf == ("done", "attachment", "application/pdf")
     assert dead == ("gone", 404, "not_found")
+    with psycopg.connect(crawled.url) as conn:
+        doc = conn.execute(
+            "SELECT d.kind, p.url, d.text FROM documents d JOIN urls p ON p.id = d.parent_url_id "
+            "JOIN urls u ON u.id = d.url_id WHERE u.url = %s", (info.attachment_urls[0],)).fetchone()
+    assert doc is not None, "the attachment's text is stored as a document of its own"
+    kind, parent, text = doc
+    assert kind == "attachment" and parent in info.list_urls + info.start_urls
+    assert "安全生产月" in text
 
 
 def test_stale_deep_pages_are_never_asked(crawled: Crawled) -> None:

@@ -28,6 +28,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports (the fleet gives node i port + i).
+
+    Checked by binding every one: a single free port says nothing about its neighbour,
+    which another server of the test session may hold."""
+    for _ in range(200):
+        first = free_port()
+        socks = []
+        try:
+            for p in range(first, first + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no run of {count} free ports on 127.0.0.1")
+
+
 def _wait_port(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -20,7 +20,7 @@ from govingest.db import frontier
 from govingest.db.connect import connect
 from govingest.db.frontier import NewUrl
 from govingest.db.migrate import migrate
-from tests.fleet.servers import PrivateRedis, free_port
+from tests.fleet.servers import PrivateRedis, free_port_run
 
 
 def _fetch_messages(redis: PrivateRedis, queue: str = "fetch") -> list[list]:
@@ -217,8 +217,8 @@ def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_u
     from govingest.workers.fleet.supervisor import Fleet, FleetOptions, status_lines
     from govingest.workers.stages.seed import seed_sites
 
-    port = free_port()
     with FixtureSite(sites=["bulk"], articles=20, crawl_delay=0) as fx:
+        port = free_port_run(2)  # after the fixture site took its ports
         sites = parse_sites({"site": site_tables(fx, rate=200.0, concurrency=4)}, "test")
         with connect(fresh_database_url) as conn:
             migrate(conn)
@@ -229,8 +229,12 @@ def test_live_fleet_exports_metrics_logs_ids_and_reports_status(fresh_database_u
             fleet.wait_ready()
             totals = fleet.dispatcher(["bulk"]).run(threading.Event(), until_settled=True, linger_seconds=0.5)
             fetch_node, process_node = fleet.nodes
-            fetch_metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-            process_metrics = httpx.get(f"http://127.0.0.1:{port + 1}/metrics", timeout=5).text
+            try:
+                fetch_metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+                process_metrics = httpx.get(f"http://127.0.0.1:{port + 1}/metrics", timeout=5).text
+            except httpx.ConnectError as exc:
+                logs = "\n".join(n.log_path.read_text()[-3000:] for n in fleet.nodes)
+                pytest.fail(f"a node's metrics exporter did not answer ({exc}); node logs:\n{logs}")
             with connect(fresh_database_url) as conn:
                 status = "\n".join(status_lines(conn, private_redis.url))
                 docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -14,14 +14,18 @@ from pathlib import Path
 import pytest
 
 RSS_LIMIT_MB = 400
-# The CLI in a child that reports its own peak RSS on the way out (RUSAGE_CHILDREN would
-# also count every other child this test session ever waited for).
-_REPORTING = """import resource, runpy, sys
+# The CLI in a child that reports its own peak RSS on the way out. VmHWM belongs to the
+# child's own address space: getrusage's ru_maxrss would also count the forked copy of
+# this (by then large) pytest process, since it survives exec, and RUSAGE_CHILDREN every
+# other child this session ever waited for.
+_REPORTING = """import re, runpy, sys
 sys.argv = ["govingest", *sys.argv[1:]]
 try:
     runpy.run_module("govingest", run_name="__main__")
 finally:
-    sys.stderr.write("\\nmax_rss_kb=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with open("/proc/self/status") as f:
+        hwm = re.search(r"VmHWM:\\s+(\\d+) kB", f.read())
+    sys.stderr.write("\\nmax_rss_kb=%s\\n" % (hwm.group(1) if hwm else "unknown"))
 """
 
 

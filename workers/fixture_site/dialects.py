@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 
-from govingest.workers.fixture_site.content import GeneratedArticle, generate_article, tiny_pdf
+from govingest.workers.fixture_site.content import ATTACHMENTS_DIR, GeneratedArticle, generate_article
 from govingest.workers.fixture_site.sites import Request, Resource, Response, Site
 from govingest.workers.fixture_site.templates import SiteLook, article_page, hanweb_article_page
 
@@ -118,7 +118,10 @@ def build_trs_var(crawl_delay: float) -> Site:
         site.truth[path] = _truth(a)
         items.append(_li(f"./{a.published:%Y%m}/t{a.published:%Y%m%d}_{3200000 + a.index}.html", a))
     pdf = f"{col}202403/P020240305411625123456.pdf"
-    site.routes[pdf] = Resource.article(tiny_pdf(), "application/pdf", datetime(2024, 3, 5))
+    # A real PDF with a text layer (tests/fixtures/attachments): a script-drawn stub has no
+    # text to extract, and an attachment with nothing in it is recorded as failed.
+    site.routes[pdf] = Resource.article((ATTACHMENTS_DIR / "notice.pdf").read_bytes(), "application/pdf",
+                                        datetime(2024, 3, 5))
     site.attachment_paths.append(pdf)
     dead = f"{col}202401/t20240102_3199999.html"
     site.missing_paths.append(dead)
