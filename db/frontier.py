@@ -677,36 +677,50 @@ def clear_delisted_signs(conn: psycopg.Connection, urls: list[str]) -> list[int]
 
 @dataclass(frozen=True)
 class ListPage:
-    """One list page's schedule state (crawler/schedule.py's estimator sums)."""
+    """One list page's schedule state: crawler/schedule.py's estimator sums, its last interval."""
 
     url_id: int
     events: float
     window: float
+    fast_events: float
+    fast_window: float
     interval: float | None
 
 
-def observe_list(conn: psycopg.Connection, url_id: int, *, new: int, half_life: float) -> ListPage:
+_LIST_PAGE_COLUMNS = "id, change_events, change_window, change_events_fast, change_window_fast, list_interval"
+
+
+def _list_page(row: Sequence[Any]) -> ListPage:
+    events, window, fast_events, fast_window = (float(v) for v in row[1:5])
+    return ListPage(int(row[0]), events, window, fast_events, fast_window,
+                    None if row[5] is None else float(row[5]))
+
+
+def observe_list(conn: psycopg.Connection, url_id: int, *, new: int, half_life: float,
+                 fast_half_life: float) -> ListPage:
     """Add one fetch of a list page to its estimator: `new` articles since its previous
-    fetch (before this fetch's outcome is recorded: `last_fetched_at` is still the previous
-    one). The sums fade with `half_life`, as crawler.schedule.Observation.add. The caller commits."""
+    fetch (called before this fetch's outcome is recorded: `last_fetched_at` is still the
+    previous one). The sums fade as crawler.schedule.Observation.add. The caller commits."""
     row = one_row(conn,
-        """WITH o AS (SELECT greatest(0, coalesce(extract(epoch FROM now() - last_fetched_at), 0))::float8 AS dt
-                      FROM urls WHERE id = %(id)s)
-           UPDATE urls SET change_events = change_events * power(0.5, o.dt / %(h)s) + %(new)s,
-                           change_window = change_window * power(0.5, o.dt / %(h)s) + o.dt,
-                           last_change_at = CASE WHEN %(new)s > 0 THEN now() ELSE last_change_at END
-           FROM o WHERE id = %(id)s
-           RETURNING id, change_events, change_window, list_interval""",
-        {"id": url_id, "new": new, "h": half_life})
-    return ListPage(int(row[0]), float(row[1]), float(row[2]), None if row[3] is None else float(row[3]))
+        f"""WITH o AS (SELECT greatest(0, coalesce(extract(epoch FROM now() - last_fetched_at), 0))::float8 AS dt
+                       FROM urls WHERE id = %(id)s)
+            UPDATE urls SET change_events = change_events * power(0.5, o.dt / %(h)s) + %(new)s,
+                            change_window = change_window * power(0.5, o.dt / %(h)s) + o.dt,
+                            change_events_fast = change_events_fast * power(0.5, o.dt / %(f)s) + %(new)s,
+                            change_window_fast = change_window_fast * power(0.5, o.dt / %(f)s) + o.dt,
+                            last_change_at = CASE WHEN %(new)s > 0 THEN now() ELSE last_change_at END
+            FROM o WHERE id = %(id)s
+            RETURNING {_LIST_PAGE_COLUMNS}""",
+        {"id": url_id, "new": new, "h": half_life, "f": fast_half_life})
+    return _list_page(row)
 
 
 def site_list_pages(conn: psycopg.Connection, site: str) -> list[ListPage]:
     """Every scheduled list page of `site` (not gone): what the site's list budget is shared among."""
     rows = conn.execute(
-        """SELECT id, change_events, change_window, list_interval FROM urls
-           WHERE site = %s AND kind IN ('list', 'feed') AND state <> 'gone'""", (site,)).fetchall()
-    return [ListPage(int(r[0]), float(r[1]), float(r[2]), None if r[3] is None else float(r[3])) for r in rows]
+        f"""SELECT {_LIST_PAGE_COLUMNS} FROM urls
+            WHERE site = %s AND kind IN ('list', 'feed') AND state <> 'gone'""", (site,)).fetchall()
+    return [_list_page(r) for r in rows]
 
 
 def set_list_interval(conn: psycopg.Connection, url_id: int, seconds: float) -> None:

@@ -25,10 +25,12 @@ ALTER TABLE urls
     -- "dropped off an otherwise intact list" is judged against)
     ADD COLUMN IF NOT EXISTS list_articles text[] NULL,
     -- list pages: the change-rate estimator's state (crawler/schedule.py): new article
-    -- links seen and seconds observed, both decayed with a half-life, and the interval
+    -- links seen and seconds observed, decayed with a long and a short half-life, and the interval
     -- the scheduler chose last (next_fetch_at = last fetch + list_interval)
     ADD COLUMN IF NOT EXISTS change_events double precision NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS change_window double precision NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS change_events_fast double precision NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS change_window_fast double precision NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS list_interval double precision NULL,
     ADD COLUMN IF NOT EXISTS last_change_at timestamptz NULL;
 

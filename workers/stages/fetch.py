@@ -101,17 +101,17 @@ def _list_refetch(conn: psycopg.Connection, claim: Claim, site: SiteConfig, new:
     crawler/schedule.py, within [min_list_interval, max_list_interval]. Equal bounds (the
     default: both recrawl_list_seconds) are a fixed schedule; the estimate is kept anyway."""
     page = frontier.observe_list(conn, claim.url_id, new=new if claim.fetched_before else 0,
-                                 half_life=schedule.HALF_LIFE)
+                                 half_life=schedule.HALF_LIFE, fast_half_life=schedule.FAST_HALF_LIFE)
     low, high = site.list_bounds
     interval = low
     if low < high:
-        rates = {p.url_id: schedule.Observation(p.events, p.window).rate
-                 for p in frontier.site_list_pages(conn, site.name)}
-        rates[page.url_id] = schedule.Observation(page.events, page.window).rate
+        def rate(p: frontier.ListPage) -> float:
+            return schedule.Observation(p.events, p.window, p.fast_events, p.fast_window).rate
+        rates = {p.url_id: rate(p) for p in frontier.site_list_pages(conn, site.name)}
+        rates[page.url_id] = rate(page)
         per_hour = schedule.list_budget(site.list_requests_per_hour, len(rates), site.recrawl_list_seconds,
                                         site.rate)
-        interval = schedule.next_interval(page.url_id, rates, per_hour=per_hour, low=low, high=high,
-                                          found_new=new > 0, previous=page.interval)
+        interval = schedule.next_interval(page.url_id, rates, per_hour=per_hour, low=low, high=high)
     frontier.set_list_interval(conn, claim.url_id, interval)
     return interval
 
