@@ -2,6 +2,9 @@
 each list's changes (real HTTP, real PostgreSQL), v_list_pages, and claim_due's budget."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -84,7 +87,8 @@ def test_allocation_follows_the_square_root_of_the_rate_within_bounds() -> None:
     assert waking.rate > 20 * Observation(events=0.0, window=5 * 86400).rate  # the short view believes it
 
 
-def test_busy_list_gets_a_shorter_interval_than_a_quiet_one(fresh_database_url: str, base: str) -> None:
+def test_busy_list_gets_a_shorter_interval_than_a_quiet_one(fresh_database_url: str, base: str,
+                                                          redis_url: str) -> None:
     site = site_of(base, min_list_interval=60, max_list_interval=86400, list_requests_per_hour=20)
     client = make_client(read=2)
     busy, quiet = base + "/busy/index.html", base + "/quiet/index.html"
@@ -114,6 +118,13 @@ def test_busy_list_gets_a_shorter_interval_than_a_quiet_one(fresh_database_url: 
     assert all(60 <= r[0] <= 86400 for r in rows.values())
     assert rows[busy][1] and not rows[quiet][1]  # last change: only the busy list has one
     assert rows[quiet][2] == pytest.approx(rows[quiet][0], abs=1.0)  # next fetch = last fetch + interval
+    env = {**os.environ, "DATABASE_URL": fresh_database_url, "REDIS_URL": redis_url}
+    out = subprocess.run([sys.executable, "-m", "govingest", "status"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    shown = out.stdout.split("list pages (schedule", 1)[1]
+    assert "s: 2 list pages, budget 20 list requests/hour" in shown, out.stdout
+    assert shown.index(busy) < shown.index(quiet), "busiest first"
 
 
 def test_claim_due_keeps_the_list_budget(fresh_database_url: str, base: str) -> None:
