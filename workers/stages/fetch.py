@@ -129,7 +129,8 @@ def _gone_sign(conn: psycopg.Connection, claim: Claim, r: FetchResult, reason: W
                        next_fetch_in=RECHECK_SECONDS,
                        message=f"{message}; re-checked in {RECHECK_SECONDS:.0f}s before its document is "
                                "marked withdrawn")
-    documents.mark_withdrawn(conn, [claim.url_id], reason)
+    if documents.mark_withdrawn(conn, [claim.url_id], reason):
+        log.info("document withdrawn", extra={"url_id": claim.url_id, "url": claim.url, "reason": str(reason)})
     return Outcome(UrlState.FAILED, status=r.status, error_kind=ErrorKind.WITHDRAWN, fail_count=claim.fail_count + 1,
                    next_fetch_in=WITHDRAWN_RECHECK_SECONDS,
                    message=f"{message} ({signs} times in a row): the document is marked withdrawn; "
@@ -139,8 +140,9 @@ def _gone_sign(conn: psycopg.Connection, claim: Claim, r: FetchResult, reason: W
 def _healthy(conn: psycopg.Connection, claim: Claim) -> None:
     """A document's URL answered normally: signs of withdrawal reset, and a document
     withdrawn for its own answers (404, error redirect) is restored."""
-    if claim.kind in DOCUMENT_KINDS and claim.fetched_before and frontier.clear_gone_signs(conn, claim.url_id):
-        documents.mark_restored(conn, [claim.url_id], [WithdrawReason.NOT_FOUND, WithdrawReason.ERROR_REDIRECT])
+    if claim.kind in DOCUMENT_KINDS and claim.fetched_before and frontier.clear_gone_signs(conn, claim.url_id) \
+            and documents.mark_restored(conn, [claim.url_id], [WithdrawReason.NOT_FOUND, WithdrawReason.ERROR_REDIRECT]):
+        log.info("document restored", extra={"url_id": claim.url_id, "url": claim.url})
 
 
 def _list_withdrawals(conn: psycopg.Connection, claim: Claim, listed: list[str]) -> None:
@@ -151,10 +153,15 @@ def _list_withdrawals(conn: psycopg.Connection, claim: Claim, listed: list[str])
     missing = delisted(before, listed) if before is not None else []
     frontier.set_list_articles(conn, claim.url_id, remembered(before or [], listed, missing))
     back = frontier.clear_delisted_signs(conn, listed)
-    documents.mark_restored(conn, back, [WithdrawReason.DELISTED])
+    restored = documents.mark_restored(conn, back, [WithdrawReason.DELISTED])
     signs = frontier.add_delisted_signs(conn, missing)
     frontier.wake_urls(conn, [url for _id, url, n in signs if n < SIGNALS_TO_WITHDRAW])
-    documents.mark_withdrawn(conn, [i for i, _url, n in signs if n >= SIGNALS_TO_WITHDRAW], WithdrawReason.DELISTED)
+    withdrawn = documents.mark_withdrawn(conn, [i for i, _url, n in signs if n >= SIGNALS_TO_WITHDRAW],
+                                         WithdrawReason.DELISTED)
+    if restored or withdrawn or signs:
+        log.info("list page changed membership", extra={
+            "url_id": claim.url_id, "url": claim.url, "dropped_off": len(signs), "withdrawn": withdrawn,
+            "restored": restored})
 
 
 class _Slots:
