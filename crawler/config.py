@@ -13,6 +13,9 @@ the key. The file is TOML (stdlib `tomllib`), one `[[site]]` table per site:
     max_pages = 500     # URLs waiting to be fetched at once (history does not count)
     recrawl_list_seconds = 3600
     recrawl_article_seconds = 2592000
+    min_list_interval = 300      # adaptive list schedule (crawler/schedule.py): bounds in seconds
+    max_list_interval = 21600    #   (default both recrawl_list_seconds: a fixed schedule)
+    list_requests_per_hour = 60  # the site's list budget, enforced when URLs are handed out
     rate = 1.0          # requests per second per host
     concurrency = 2     # requests in flight per host
     user_agent = "govingest/0.1 (+https://example.org/bot)"
@@ -65,6 +68,11 @@ class SiteConfig:
     max_pages: int = 1000  # URLs waiting to be fetched at once (the frontier's cap), not history
     recrawl_list_seconds: int = 3600
     recrawl_article_seconds: int = 30 * 86400
+    # the list schedule (crawler/schedule.py): each list page's interval within these
+    # bounds; equal bounds are a fixed schedule. None: recrawl_list_seconds.
+    min_list_interval: float | None = None
+    max_list_interval: float | None = None
+    list_requests_per_hour: float | None = None  # None: no hard cap; what the fixed schedule spends
     rate: float = 1.0
     concurrency: int = 2
     user_agent: str = DEFAULT_USER_AGENT
@@ -98,6 +106,16 @@ class SiteConfig:
         return None
 
     @property
+    def list_bounds(self) -> tuple[float, float]:
+        """(min, max) seconds between fetches of one list page."""
+        low = self.min_list_interval
+        high = self.max_list_interval
+        fixed = float(self.recrawl_list_seconds)
+        low = low if low is not None else min(fixed, high if high is not None else fixed)
+        high = high if high is not None else max(fixed, low)
+        return low, high
+
+    @property
     def request_headers(self) -> dict[str, str]:
         return dict(self.headers)
 
@@ -114,6 +132,8 @@ class SiteConfig:
             "article_patterns": list(self.article_patterns), "list_patterns": list(self.list_patterns),
             "max_pages": self.max_pages, "recrawl_list_seconds": self.recrawl_list_seconds,
             "recrawl_article_seconds": self.recrawl_article_seconds, "rate": self.rate,
+            "min_list_interval": self.min_list_interval, "max_list_interval": self.max_list_interval,
+            "list_requests_per_hour": self.list_requests_per_hour,
             "concurrency": self.concurrency, "user_agent": self.user_agent,
             "body_selector": self.body_selector, "local": self.local, "max_depth": self.max_depth,
             "cookies": self.cookies, "max_query_variants": self.max_query_variants,
@@ -135,6 +155,9 @@ _KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "max_pages": ((int,), False),
     "recrawl_list_seconds": ((int, float), False),
     "recrawl_article_seconds": ((int, float), False),
+    "min_list_interval": ((int, float), False),
+    "max_list_interval": ((int, float), False),
+    "list_requests_per_hour": ((int, float), False),
     "rate": ((int, float), False),
     "concurrency": ((int,), False),
     "user_agent": ((str,), False),
@@ -160,6 +183,9 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "max_pages": (1, 10_000_000, "from 1 to 10000000"),
     "recrawl_list_seconds": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} (ten years)"),
     "recrawl_article_seconds": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} (ten years)"),
+    "min_list_interval": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} seconds"),
+    "max_list_interval": (1, _TEN_YEARS, f"from 1 to {_TEN_YEARS} seconds"),
+    "list_requests_per_hour": (0.01, 3_600_000, "from 0.01 to 3600000"),
     "rate": (1 / 86400, 1000, "from 0.0000116 (one request a day) to 1000 requests per second"),
     "concurrency": (1, 64, "from 1 to 64"),
     "max_depth": (0, 1000, "from 0 to 1000"),
@@ -236,6 +262,16 @@ class _Site:
                 raise self.fail(key, f"must be a finite number ({text}), got {value!r}")
             if not low <= value <= high:
                 raise self.fail(key, f"must be {text}, got {value!r}")
+
+    def list_schedule(self) -> None:
+        """The list bounds in order, and a list budget the host's rate can carry."""
+        low, high = self.raw.get("min_list_interval"), self.raw.get("max_list_interval")
+        if low is not None and high is not None and low > high:
+            raise self.fail("min_list_interval", f"is {low!r}, above max_list_interval {high!r}")
+        budget, rate = self.raw.get("list_requests_per_hour"), float(self.raw.get("rate", 1.0))
+        if budget is not None and budget > rate * 3600:
+            raise self.fail("list_requests_per_hour", f"is {budget!r}, more than the host's rate allows "
+                                                      f"({rate * 3600:g} requests an hour at rate = {rate:g})")
 
     def user_agent(self) -> str:
         ua = self.raw.get("user_agent", DEFAULT_USER_AGENT)
@@ -339,6 +375,7 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
     allowed_hosts = site.allowed_hosts(start_urls)
     article_patterns, list_patterns = site.patterns("article_patterns"), site.patterns("list_patterns")
     site.numbers()
+    site.list_schedule()
     return SiteConfig(
         name=name,
         start_urls=start_urls,
@@ -348,6 +385,9 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
         max_pages=raw.get("max_pages", 1000),
         recrawl_list_seconds=int(raw.get("recrawl_list_seconds", 3600)),
         recrawl_article_seconds=int(raw.get("recrawl_article_seconds", 30 * 86400)),
+        min_list_interval=_float_or_none(raw.get("min_list_interval")),
+        max_list_interval=_float_or_none(raw.get("max_list_interval")),
+        list_requests_per_hour=_float_or_none(raw.get("list_requests_per_hour")),
         rate=float(raw.get("rate", 1.0)),
         concurrency=raw.get("concurrency", 2),
         user_agent=site.user_agent(),
@@ -364,6 +404,10 @@ def parse_site(raw: dict[str, Any], where: str) -> SiteConfig:
         encoding=site.encoding(),
         proxy=site.proxy(),
     )
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def parse_sites(data: dict[str, Any], where: str) -> list[SiteConfig]:

@@ -414,3 +414,44 @@ def _children_params(batch: _Batch, written: list[int]) -> dict[str, Any]:
 def document_kinds(conn: psycopg.Connection) -> dict[str, int]:
     """Stored documents by kind ('article', 'attachment')."""
     return {str(k): int(n) for k, n in conn.execute("SELECT kind, count(*) FROM documents GROUP BY kind")}
+
+
+# --- withdrawn and restored (issue 16) ---------------------------------------------------
+# The document keeps its text; `withdrawn_at` says the site took it down. One event per
+# change of state, written with the NOTIFY in the same statement as the flag, so the
+# feed has `withdrawn` exactly once per withdrawal and `restored` once per return.
+
+_WITHDRAW = """
+WITH d AS (UPDATE documents SET withdrawn_at = now(), withdrawn_reason = %(reason)s
+           WHERE url_id = ANY(%(urls)s) AND withdrawn_at IS NULL RETURNING id),
+     e AS (INSERT INTO doc_events (document_id, kind) SELECT id, 'withdrawn' FROM d)
+SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('doc_events', count(*)::text) END FROM d"""
+
+_RESTORE = """
+WITH d AS (UPDATE documents SET withdrawn_at = NULL, withdrawn_reason = NULL
+           WHERE url_id = ANY(%(urls)s) AND withdrawn_at IS NOT NULL
+             AND withdrawn_reason = ANY(%(reasons)s) RETURNING id),
+     e AS (INSERT INTO doc_events (document_id, kind) SELECT id, 'restored' FROM d)
+SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('doc_events', count(*)::text) END FROM d"""
+
+
+def mark_withdrawn(conn: psycopg.Connection, url_ids: Sequence[int], reason: str) -> int:
+    """Mark the documents of `url_ids` withdrawn (those not already): one `withdrawn` event
+    each; returns how many. The caller commits."""
+    if not url_ids:
+        return 0
+    row = conn.execute(_WITHDRAW, {"urls": list(url_ids), "reason": reason}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mark_restored(conn: psycopg.Connection, url_ids: Sequence[int], reasons: Sequence[str]) -> int:
+    """Documents of `url_ids` withdrawn for one of `reasons` are back: `withdrawn_at`
+    cleared, one `restored` event each; returns how many. The caller commits.
+
+    `reasons` because evidence is specific: the article answering 200 again undoes a
+    404 or an error redirect, not a delisting (the page may have stayed up all along);
+    reappearing on its list undoes a delisting."""
+    if not url_ids:
+        return 0
+    row = conn.execute(_RESTORE, {"urls": list(url_ids), "reasons": list(reasons)}).fetchone()
+    return int(row[0]) if row else 0

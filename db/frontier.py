@@ -37,6 +37,12 @@ CLAIMABLE_SQL = ", ".join(f"'{s}'" for s in CLAIMABLE)
 # `state IN (...)` of the URLs waiting to be fetched or in flight: what max_pages caps
 # (urls_pending_by_site_idx, 0045, has the same predicate)
 PENDING_SQL = f"'{UrlState.NEW}', '{UrlState.FETCHING}'"
+# Issue 16, the list budget: a list page is handed out only while its site's bucket of
+# `list_requests_per_hour` holds a token (list_tokens_now, migration 0090; +infinity
+# when the site sets no budget), and each list page handed out spends one. `{u}` is the
+# urls alias. When list pages are due is the scheduler's (next_fetch_at, set from
+# crawler/schedule.py by the fetch stage); claim_due only honours it and this budget.
+LIST_BUDGET_OK = "({u}kind NOT IN ('list', 'feed') OR list_tokens_now({u}site) >= 1)"
 
 
 @dataclass(frozen=True)
@@ -304,7 +310,8 @@ def claim_due(
                  AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
                                AND u.state IN ({CLAIMABLE_SQL})
                                AND u.next_fetch_at <= now()
-                               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
+                               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+                               AND {LIST_BUDGET_OK.format(u="u.")})  -- issue 16: list budget
                ORDER BY h.next_allowed_at
                FOR UPDATE SKIP LOCKED""",
             {"sites": sites},
@@ -329,6 +336,7 @@ def claim_due(
                                WHERE host = %(host)s AND state IN ({CLAIMABLE_SQL})
                                  AND next_fetch_at <= now()
                                  AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
+                                 AND {LIST_BUDGET_OK.format(u="")}  -- issue 16: list budget
                                ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
                                LIMIT 1 FOR UPDATE SKIP LOCKED)
                    RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
@@ -337,6 +345,8 @@ def claim_due(
             ).fetchone()
             if row is None:
                 continue
+            if row[4] in ("list", "feed"):  # issue 16: a list page spends one token of its site's budget
+                conn.execute("SELECT spend_list_token(%s)", (row[2],))
             # next slot: one interval after the previous slot when this hand-out was at most
             # half an interval late (a late poll does not drift the rate), else one interval
             # from now (an idle host does not bank a burst)
@@ -422,6 +432,7 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
                SELECT u.next_fetch_at AS due FROM urls u
                WHERE u.host = h.host AND u.state IN ({CLAIMABLE_SQL})
                  AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+                 AND {LIST_BUDGET_OK.format(u="u.")}  -- issue 16: a list over budget is not due
                ORDER BY u.next_fetch_at LIMIT 1) d""",
         {"sites": sites},
     ).fetchone()
@@ -610,3 +621,120 @@ def document_totals(conn: psycopg.Connection, sites: list[str]) -> dict[str, tup
     ).fetchall()
     conn.commit()
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+# --- issue 16: withdrawal signs and list schedules ------------------------------------------
+
+
+def add_gone_sign(conn: psycopg.Connection, url_id: int) -> tuple[int, bool]:
+    """One more sign in a row that the article was taken down (404/410, error redirect):
+    (signs in a row now, whether the URL has a document). The caller commits."""
+    row = one_row(conn,
+        """UPDATE urls SET gone_signals = gone_signals + 1 WHERE id = %s
+           RETURNING gone_signals, EXISTS (SELECT 1 FROM documents d WHERE d.url_id = urls.id)""", (url_id,))
+    return int(row[0]), bool(row[1])
+
+
+def clear_gone_signs(conn: psycopg.Connection, url_id: int) -> bool:
+    """The article answered normally: its signs are reset; True when it had any (so a
+    withdrawn document may be restored). The caller commits."""
+    return conn.execute("UPDATE urls SET gone_signals = 0 WHERE id = %s AND gone_signals > 0 RETURNING 1",
+                        (url_id,)).fetchone() is not None
+
+
+def list_articles(conn: psycopg.Connection, url_id: int) -> list[str] | None:
+    """The article URLs a list page listed at its previous fetch, in page order (None: never recorded)."""
+    row = conn.execute("SELECT list_articles FROM urls WHERE id = %s", (url_id,)).fetchone()
+    return None if row is None or row[0] is None else list(row[0])
+
+
+def set_list_articles(conn: psycopg.Connection, url_id: int, articles: list[str]) -> None:
+    """Store what the list page's next fetch is compared with. The caller commits."""
+    conn.execute("UPDATE urls SET list_articles = %s WHERE id = %s", (articles, url_id))
+
+
+def add_delisted_signs(conn: psycopg.Connection, urls: list[str]) -> list[tuple[int, str, int]]:
+    """These articles dropped off an otherwise intact list: (url id, url, signs in a row)
+    of those with a document. The caller commits."""
+    if not urls:
+        return []
+    rows = conn.execute(
+        """UPDATE urls u SET delisted_signals = delisted_signals + 1
+           WHERE u.url = ANY(%s) AND EXISTS (SELECT 1 FROM documents d WHERE d.url_id = u.id)
+           RETURNING u.id, u.url, u.delisted_signals""", (urls,)).fetchall()
+    return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+def clear_delisted_signs(conn: psycopg.Connection, urls: list[str]) -> list[int]:
+    """These articles are on their list: ids of those that had dropped off (a delisted
+    document may be restored). The caller commits."""
+    if not urls:
+        return []
+    rows = conn.execute("UPDATE urls SET delisted_signals = 0 WHERE url = ANY(%s) AND delisted_signals > 0 "
+                        "RETURNING id", (urls,)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One list page's schedule state: crawler/schedule.py's estimator sums, its last interval."""
+
+    url_id: int
+    events: float
+    window: float
+    fast_events: float
+    fast_window: float
+    interval: float | None
+
+
+_LIST_PAGE_COLUMNS = "id, change_events, change_window, change_events_fast, change_window_fast, list_interval"
+
+
+def _list_page(row: Sequence[Any]) -> ListPage:
+    events, window, fast_events, fast_window = (float(v) for v in row[1:5])
+    return ListPage(int(row[0]), events, window, fast_events, fast_window,
+                    None if row[5] is None else float(row[5]))
+
+
+def observe_list(conn: psycopg.Connection, url_id: int, *, new: int, half_life: float,
+                 fast_half_life: float) -> ListPage:
+    """Add one fetch of a list page to its estimator: `new` articles since its previous
+    fetch (called before this fetch's outcome is recorded: `last_fetched_at` is still the
+    previous one). The sums fade as crawler.schedule.Observation.add. The caller commits."""
+    row = one_row(conn,
+        f"""WITH o AS (SELECT greatest(0, coalesce(extract(epoch FROM now() - last_fetched_at), 0))::float8 AS dt
+                       FROM urls WHERE id = %(id)s)
+            UPDATE urls SET change_events = change_events * power(0.5, o.dt / %(h)s) + %(new)s,
+                            change_window = change_window * power(0.5, o.dt / %(h)s) + o.dt,
+                            change_events_fast = change_events_fast * power(0.5, o.dt / %(f)s) + %(new)s,
+                            change_window_fast = change_window_fast * power(0.5, o.dt / %(f)s) + o.dt,
+                            last_change_at = CASE WHEN %(new)s > 0 THEN now() ELSE last_change_at END
+            FROM o WHERE id = %(id)s
+            RETURNING {_LIST_PAGE_COLUMNS}""",
+        {"id": url_id, "new": new, "h": half_life, "f": fast_half_life})
+    return _list_page(row)
+
+
+def site_list_pages(conn: psycopg.Connection, site: str) -> list[ListPage]:
+    """Every scheduled list page of `site` (not gone): what the site's list budget is shared among."""
+    rows = conn.execute(
+        f"""SELECT {_LIST_PAGE_COLUMNS} FROM urls
+            WHERE site = %s AND kind IN ('list', 'feed') AND state <> 'gone'""", (site,)).fetchall()
+    return [_list_page(r) for r in rows]
+
+
+def set_list_interval(conn: psycopg.Connection, url_id: int, seconds: float) -> None:
+    """Remember the interval the scheduler chose (v_list_pages, the next catch-up). The caller commits."""
+    conn.execute("UPDATE urls SET list_interval = %s WHERE id = %s", (seconds, url_id))
+
+
+def list_pages(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[Any, ...]]:
+    """(site, url, interval seconds, change events, change window, last change, next fetch,
+    list budget) of each list page, from the guarded view v_list_pages (`govingest status`)."""
+    rows = conn.execute(
+        """SELECT site, url, interval_seconds, change_events, change_window, last_change_at, next_fetch_at,
+                  list_requests_per_hour
+           FROM v_list_pages WHERE state <> 'gone' AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
+           ORDER BY site, interval_seconds NULLS LAST, url""", {"s": sites}).fetchall()
+    conn.commit()
+    return [tuple(r) for r in rows]

@@ -2,7 +2,7 @@
 """Follow govingest's change feed from a program: resumable, never skips an event.
 
 A downstream program (search indexer, alerting, a data warehouse loader) wants every
-document that was created or changed, exactly in the order it can rely on, and wants to
+document that was created, changed, withdrawn by its site or restored, exactly in the order it can rely on, and wants to
 pick up where it stopped after a crash or a deploy. This example does that with nothing
 but psycopg 3 and the documented view `v_doc_events`, as a login role that is a member
 of `govingest_reader` (see docs/consumers.md):
@@ -71,7 +71,7 @@ class Cursor:
 
 NEXT_EVENTS = """
     SELECT e.seq, e.xid, e.document_id, e.kind, e.at, e.url, e.site, e.title,
-           d.published_at, d.source, d.cluster_id, d.last_changed,
+           d.published_at, d.source, d.cluster_id, d.last_changed, d.withdrawn_at, d.withdrawn_reason,
            (SELECT count(*) FROM v_facts f WHERE f.document_id = e.document_id) AS facts
     FROM v_doc_events e JOIN v_documents d USING (document_id)
     WHERE (e.xid, e.seq) > (%(xid)s, %(seq)s)
@@ -90,8 +90,18 @@ def cursor_at_seq(conn: psycopg.Connection, seq: int) -> Cursor:
 
 
 def print_event(event: dict[str, Any]) -> None:
-    """The default handler: one JSON line per event. Replace it with your own work."""
+    """The default handler: one JSON line per event, with what a consumer should do. Replace
+    it with your own work.
+
+    `created` / `updated`: upsert the document by document_id. `withdrawn`: the site took
+    it down; keep the row but hide it (or mark it 已撤回) — never delete, because
+    `restored` follows if the site puts it back, and then it is shown again. Upserting the
+    current `withdrawn_at` from v_documents is idempotent for all four kinds: a replayed
+    event (at-least-once delivery) or an old event read late leaves the same result.
+    """
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in event.items()}
+    out["action"] = {"created": "upsert", "updated": "upsert", "withdrawn": "hide",
+                     "restored": "show"}.get(event["kind"], "upsert")
     print(json.dumps(out, ensure_ascii=False), flush=True)
 
 

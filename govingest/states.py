@@ -36,6 +36,8 @@ class ErrorKind(StrEnum):
     SERVER_ERROR = "server_error"  # HTTP 5xx (retried)
     RATE_LIMITED = "rate_limited"  # HTTP 429 (retried after Retry-After)
     NOT_FOUND = "not_found"  # HTTP 404/410: the URL is gone
+    ERROR_REDIRECT = "error_redirect"  # an article that redirects to an error or home page (re-checked)
+    WITHDRAWN = "withdrawn"  # the site took the article down: its document is kept, marked withdrawn_at; re-checked daily
     FORBIDDEN = "forbidden"  # HTTP 401/403
     HTTP_ERROR = "http_error"  # any other 4xx
     TOO_LARGE = "too_large"  # the body exceeds the size limit (or a decompression bomb)

@@ -9,12 +9,14 @@ import pytest
 from govingest.parsers.model import Citation
 from tests.db.helpers import add_url, make_doc, write_one
 
-VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations"]
+VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations", "v_list_pages"]
 
 
 def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_url: str) -> None:
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         url_id = add_url(conn, "https://www.gov.cn/r.html")
+        list_id = add_url(conn, "https://www.gov.cn/tzgg/index.html")  # v_list_pages shows list pages
+        conn.execute("UPDATE urls SET kind = 'list' WHERE id = %s", (list_id,))
         write_one(conn, url_id, make_doc(
             "正文。", facts=2, cites=(Citation("福建省安全生产条例", None, "条例", "福建省安全生产条例"),)))
         conn.execute("SET statement_timeout = '30s'")  # readers must run with one (migration 0040)

@@ -17,12 +17,13 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from govingest.crawler import schedule
 from govingest.crawler.client import CrawlClient
 from govingest.crawler.config import SiteConfig
 from govingest.crawler.fetch import DEFAULT_MAX_BYTES, MAX_REDIRECTS, FetchResult, fetch, is_html_type
@@ -32,7 +33,16 @@ from govingest.crawler.politeness import MAX_SLOT_WAIT, SLOT_POLL_SECONDS, SlotD
 from govingest.crawler.robots import ROBOTS_MAX_BYTES, ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
 from govingest.crawler.traps import query_family, self_variants, structural_trap, variant_traps
 from govingest.crawler.urls import SKIP_EXTENSIONS, canonicalize, classify, extension, host_key, in_scope
-from govingest.db import frontier
+from govingest.crawler.withdrawal import (
+    RECHECK_SECONDS,
+    SIGNALS_TO_WITHDRAW,
+    WITHDRAWN_RECHECK_SECONDS,
+    WithdrawReason,
+    delisted,
+    is_error_redirect,
+    remembered,
+)
+from govingest.db import documents, frontier
 from govingest.db.frontier import Claim, NewUrl, Outcome
 from govingest.db.pages import body_hash, store_page
 from govingest.parsers.attachments import attachment_format
@@ -55,6 +65,9 @@ FINAL_STATE = {ErrorKind.NOT_FOUND: UrlState.GONE, ErrorKind.OUT_OF_SCOPE: UrlSt
                ErrorKind.BLOCKED_ADDRESS: UrlState.GONE, ErrorKind.ROBOTS_DISALLOWED: UrlState.GONE}
 # a guessed link source (/sitemap.xml) that is not there is not an error
 _GUESSED_SITEMAP = "/sitemap.xml"
+# kinds of URL that become documents (and so can be withdrawn); kinds on the list schedule
+DOCUMENT_KINDS = ("article", "attachment")
+LIST_KINDS = ("list", "feed")
 
 
 class LeaseLost(Exception):
@@ -80,6 +93,75 @@ def _refetch_in(kind: str | None, site: SiteConfig) -> float:
     """Lists and feeds on the list schedule; articles, attachments and later list pages
     (pagers, woken by the page before them when it yields a new article) rarely."""
     return float(site.recrawl_list_seconds if kind in ("list", "feed") else site.recrawl_article_seconds)
+
+
+def _list_refetch(conn: psycopg.Connection, claim: Claim, site: SiteConfig, new: int) -> float:
+    """A list page's next interval: its change-rate estimate updated with this fetch
+    (`new` articles found), the site's list budget shared among its list pages by
+    crawler/schedule.py, within [min_list_interval, max_list_interval]. Equal bounds (the
+    default: both recrawl_list_seconds) are a fixed schedule; the estimate is kept anyway."""
+    page = frontier.observe_list(conn, claim.url_id, new=new if claim.fetched_before else 0,
+                                 half_life=schedule.HALF_LIFE, fast_half_life=schedule.FAST_HALF_LIFE)
+    low, high = site.list_bounds
+    interval = low
+    if low < high:
+        def rate(p: frontier.ListPage) -> float:
+            return schedule.Observation(p.events, p.window, p.fast_events, p.fast_window).rate
+        rates = {p.url_id: rate(p) for p in frontier.site_list_pages(conn, site.name)}
+        rates[page.url_id] = rate(page)
+        per_hour = schedule.list_budget(site.list_requests_per_hour, len(rates), site.recrawl_list_seconds,
+                                        site.rate)
+        interval = schedule.next_interval(page.url_id, rates, per_hour=per_hour, low=low, high=high)
+    frontier.set_list_interval(conn, claim.url_id, interval)
+    return interval
+
+
+def _gone_sign(conn: psycopg.Connection, claim: Claim, r: FetchResult, reason: WithdrawReason, kind: ErrorKind,
+               message: str) -> Outcome | None:
+    """An article with a document answered as if taken down: re-checked soon after the
+    first sign, marked withdrawn on the second in a row (crawler/withdrawal.py). None when
+    the URL has no document (it simply ends the usual way)."""
+    signs, has_document = frontier.add_gone_sign(conn, claim.url_id)
+    if not has_document:
+        return None
+    if signs < SIGNALS_TO_WITHDRAW:
+        return Outcome(UrlState.FAILED, status=r.status, error_kind=kind, fail_count=claim.fail_count + 1,
+                       next_fetch_in=RECHECK_SECONDS,
+                       message=f"{message}; re-checked in {RECHECK_SECONDS:.0f}s before its document is "
+                               "marked withdrawn")
+    if documents.mark_withdrawn(conn, [claim.url_id], reason):
+        log.info("document withdrawn", extra={"url_id": claim.url_id, "url": claim.url, "reason": str(reason)})
+    return Outcome(UrlState.FAILED, status=r.status, error_kind=ErrorKind.WITHDRAWN, fail_count=claim.fail_count + 1,
+                   next_fetch_in=WITHDRAWN_RECHECK_SECONDS,
+                   message=f"{message} ({signs} times in a row): the document is marked withdrawn; "
+                           "looked at daily in case it comes back")
+
+
+def _healthy(conn: psycopg.Connection, claim: Claim) -> None:
+    """A document's URL answered normally: signs of withdrawal reset, and a document
+    withdrawn for its own answers (404, error redirect) is restored."""
+    if claim.kind in DOCUMENT_KINDS and claim.fetched_before and frontier.clear_gone_signs(conn, claim.url_id) \
+            and documents.mark_restored(conn, [claim.url_id], [WithdrawReason.NOT_FOUND, WithdrawReason.ERROR_REDIRECT]):
+        log.info("document restored", extra={"url_id": claim.url_id, "url": claim.url})
+
+
+def _list_withdrawals(conn: psycopg.Connection, claim: Claim, listed: list[str]) -> None:
+    """Compare what the list page lists now with its previous fetch: articles that dropped
+    off while their neighbours stayed are re-checked at once (their own answer may confirm),
+    and withdrawn on the second such fetch in a row; articles back on it are restored."""
+    before = frontier.list_articles(conn, claim.url_id)
+    missing = delisted(before, listed) if before is not None else []
+    frontier.set_list_articles(conn, claim.url_id, remembered(before or [], listed, missing))
+    back = frontier.clear_delisted_signs(conn, listed)
+    restored = documents.mark_restored(conn, back, [WithdrawReason.DELISTED])
+    signs = frontier.add_delisted_signs(conn, missing)
+    frontier.wake_urls(conn, [url for _id, url, n in signs if n < SIGNALS_TO_WITHDRAW])
+    withdrawn = documents.mark_withdrawn(conn, [i for i, _url, n in signs if n >= SIGNALS_TO_WITHDRAW],
+                                         WithdrawReason.DELISTED)
+    if restored or withdrawn or signs:
+        log.info("list page changed membership", extra={
+            "url_id": claim.url_id, "url": claim.url, "dropped_off": len(signs), "withdrawn": withdrawn,
+            "restored": restored})
 
 
 class _Slots:
@@ -316,9 +398,11 @@ def _settle(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: FetchRe
     """Turn a FetchResult into frontier writes (inside the caller's transaction)."""
     if r.error_kind is not None:
         return _settle_error(conn, claim, site, r, owner=owner)
+    _healthy(conn, claim)
     if r.status == 304:
+        refetch = _list_refetch(conn, claim, site, 0) if claim.kind in LIST_KINDS else _refetch_in(claim.kind, site)
         result = _end(conn, claim, Outcome(
-            UrlState.DONE, status=304, next_fetch_in=_refetch_in(claim.kind, site), fail_count=0, unchanged=True,
+            UrlState.DONE, status=304, next_fetch_in=refetch, fail_count=0, unchanged=True,
             etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified")), owner)
         stats.update("not_modified")
         return result
@@ -361,6 +445,8 @@ def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: Fe
                   content_type=r.content_type, content_length=len(r.body), content_hash=digest,
                   etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"))
     if digest == claim.content_hash:
+        if claim.kind in LIST_KINDS:
+            out.next_fetch_in = _list_refetch(conn, claim, site, 0)
         result = _end(conn, claim, replace(out, unchanged=True), owner)
         stats.update("unchanged")
         return result
@@ -371,18 +457,28 @@ def _settle_page(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: Fe
     stats.update("pages_stored")
     page = Page(r.final_url, page_text(r.body, r.content_type, site.encoding), r.content_type)
     listing = read_page(page)
-    added = _follow(conn, claim, site, listing, stats, hits)
+    followed = _follow(conn, claim, site, listing, stats, hits)
+    added = followed.added
     if process:
         added += _script_api(conn, claim, site, page, stats)
     else:
         out.dialect = listing.dialect
+    if claim.kind in LIST_KINDS:
+        out.next_fetch_in = _list_refetch(conn, claim, site, followed.new_articles)
+        _list_withdrawals(conn, claim, followed.articles)
     _record(conn, claim, out, owner)
     return _result(claim, out, page_id=page_id if process else None, links_added=added, requests=1)
 
 
+class _Followed(NamedTuple):
+    added: int  # URLs new to the frontier
+    new_articles: int  # of which articles: the list schedule's evidence of change
+    articles: list[str]  # the article URLs the page lists, in page order
+
+
 def _follow(conn: psycopg.Connection, claim: Claim, site: SiteConfig, listing: Listing, stats: Stats,
-            hits: dict[str, int]) -> int:
-    """Put a page's links in the frontier; returns how many URLs were new.
+            hits: dict[str, int]) -> _Followed:
+    """Put a page's links in the frontier; returns how many URLs (and articles) were new.
 
     Records of a list (datastore records, API results, feed items, sitemap entries) are
     articles whatever the site's patterns say; other anchors are classified by the
@@ -429,7 +525,7 @@ def _follow(conn: psycopg.Connection, claim: Claim, site: SiteConfig, listing: L
         stats.update("pagers_stopped")  # nothing new on this page: the pages after it are not asked
     stats.update("links_added", added)
     stats.update(f"dialect_{listing.dialect}")
-    return added
+    return _Followed(added, new_articles, list(articles))
 
 
 def _traps(conn: psycopg.Connection, claim: Claim, site: SiteConfig, found: list[NewUrl]) -> dict[NewUrl, str]:
@@ -503,7 +599,12 @@ def _settle_error(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r: F
     message = r.message or kind
     if kind == ErrorKind.REDIRECT and r.redirect_to:
         return _settle_redirect(conn, claim, site, r, owner=owner)
-    if kind in RETRYABLE:
+    gone = None
+    if kind == ErrorKind.NOT_FOUND and claim.kind in DOCUMENT_KINDS and claim.fetched_before:
+        gone = _gone_sign(conn, claim, r, WithdrawReason.NOT_FOUND, kind, message)
+    if gone is not None:
+        out = gone
+    elif kind in RETRYABLE:
         out = _retry_outcome(claim, site, r, kind, message)
     elif kind == ErrorKind.NOT_FOUND and claim.kind == "feed" and claim.url.endswith(_GUESSED_SITEMAP):
         out = Outcome(UrlState.GONE, status=r.status, fail_count=0,
@@ -543,6 +644,11 @@ def _settle_redirect(conn: psycopg.Connection, claim: Claim, site: SiteConfig, r
     fetch() before we got here.
     """
     target = r.redirect_to or ""
+    if claim.kind in DOCUMENT_KINDS and claim.fetched_before and is_error_redirect(claim.url, target):
+        gone = _gone_sign(conn, claim, r, WithdrawReason.ERROR_REDIRECT, ErrorKind.ERROR_REDIRECT,
+                          f"HTTP {r.status}: redirects to an error or home page, {target}")
+        if gone is not None:
+            return _end(conn, claim, gone, owner)
     chain = frontier.redirect_chain(conn, claim.url_id)  # this URL, then who redirected to it
     refetch = _refetch_in(claim.kind, site)
     if target in chain:

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="frontier counts by site and state, and recent errors")
     p.add_argument("--errors", type=int, default=10, metavar="N", help="recent errors to show (default 10)")
     p.add_argument("--site", metavar="NAME", help="only this site's errors")
+    p.add_argument("--lists", type=int, default=10, metavar="N",
+                   help="list pages to show per site, busiest first (default 10)")
     p.set_defaults(func=run)
 
 
@@ -57,6 +59,38 @@ def document_lines(kinds: dict[str, int], failures: list[tuple[str, str, int]]) 
     return lines
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def list_page_lines(pages: list[tuple], per_site: int) -> list[str]:
+    """Each site's list pages (from v_list_pages): the interval the scheduler chose, the
+    estimated new articles a day, the last change seen, when it is fetched next."""
+    from govingest.crawler.schedule import Observation
+
+    by_site: dict[str, list[tuple]] = defaultdict(list)
+    for page in pages:
+        by_site[page[0]].append(page)
+    lines: list[str] = []
+    for site, rows in sorted(by_site.items()):
+        budget = rows[0][7]
+        lines.append(f"  {site}: {len(rows)} list pages, budget "
+                     + (f"{budget:g} list requests/hour" if budget is not None else "not set (no hard cap)"))
+        for _site, url, interval, events, window, changed, nxt, _budget in rows[:per_site]:
+            rate = Observation(events, window).rate * 86400
+            when = changed.strftime("%Y-%m-%d %H:%M") if changed else "never"
+            lines.append(f"    every {_duration(interval):>6}  ~{rate:.2f} new/day  last change {when}  "
+                         f"next {nxt:%Y-%m-%d %H:%M}  {url}")
+        if len(rows) > per_site:
+            lines.append(f"    … and {len(rows) - per_site} more (SELECT * FROM v_list_pages WHERE site = '{site}')")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from govingest.db import frontier
 
@@ -70,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         failures = frontier.error_kinds(conn)
         hits = frontier.rule_hits(conn, [args.site] if args.site else None)
         dialects = frontier.articles_by_dialect(conn, sorted({c[0] for c in counts}))
+        lists = frontier.list_pages(conn, [args.site] if args.site else None)
         from govingest.workers.fleet.supervisor import status_lines
 
         fleet = status_lines(conn, settings.redis_url)
@@ -85,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
         print("\narticles found, by the list dialect of the page that linked them")
         for site in sorted(dialects):
             print(f"  {site}: " + ", ".join(f"{d}={n}" for d, n in sorted(dialects[site].items())))
+    if lists:
+        print("\nlist pages (schedule: docs/operations.md, \"List schedules\")")
+        for line in list_page_lines(lists, args.lists):
+            print(line)
     print("\nsite rules matched (sites file)" if hits else "\nno site rule has matched yet")
     for site, rule, n in hits:
         print(f"  {site}  {rule}  {n}")

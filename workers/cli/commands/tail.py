@@ -18,7 +18,7 @@ QUICK_REREAD_SECONDS = 0.25
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tail", help="print document events (created/updated) as JSON lines")
+    p = sub.add_parser("tail", help="print document events (created, updated, withdrawn, restored) as JSON lines")
     p.add_argument("--after", type=int, default=0, metavar="SEQ",
                    help="print events after the one with this seq (default 0: from the start)")
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new events")
