@@ -198,6 +198,12 @@ def write(conn: psycopg.Connection, pairs: list[tuple[int, ParsedDocument]], sit
 
 # --- the measurements --------------------------------------------------------------------
 
+def scalar(conn: psycopg.Connection, sql: str, params: tuple[object, ...] = ()) -> int:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def timed(fn: Callable[[], object], repeat: int = 5) -> float:
     """Median milliseconds of `repeat` calls."""
     out = []
@@ -245,10 +251,14 @@ def claims_per_second(conn: psycopg.Connection, want: int) -> float:
     return got / elapsed if elapsed else 0.0
 
 
+def feed_page(conn: psycopg.Connection, after: int) -> None:
+    feed_db.read_events(conn, after=after, limit=500)
+    conn.commit()
+
+
 def doc_bytes(conn: psycopg.Connection) -> float:
-    total = sum(int(conn.execute("SELECT pg_total_relation_size(%s::regclass)", (t,)).fetchone()[0])  # type: ignore[index]
-                for t in DOC_TABLES)
-    n = int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])  # type: ignore[index]
+    total = sum(scalar(conn, "SELECT pg_total_relation_size(%s::regclass)", (t,)) for t in DOC_TABLES)
+    n = scalar(conn, "SELECT count(*) FROM documents")
     conn.commit()
     return total / max(1, n)
 
@@ -274,32 +284,31 @@ def measure(conn: psycopg.Connection, corpus: Corpus, reps: list[tuple[int, Pars
     lone_ms, big_ms = [], []
     for k in range(8):
         base = corpus.unique()
-        u = register(conn, "wr", 3)
-        write(conn, [(u[0], base)], "wr")
+        fresh = register(conn, "wr", 3)
+        write(conn, [(fresh[0], base)], "wr")
         near_lone, near_big = corpus.near(base, f"l{k}"), corpus.near(reps[0][1], f"b{size}-{k}")
         start = time.perf_counter()
-        write(conn, [(u[1], near_lone)], "wr")
+        write(conn, [(fresh[1], near_lone)], "wr")
         lone_ms.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        write(conn, [(u[2], near_big)], "wr")
+        write(conn, [(fresh[2], near_big)], "wr")
         big_ms.append((time.perf_counter() - start) * 1000)
-    big_members = int(conn.execute("SELECT count(*) FROM documents WHERE cluster_id = %s",
-                                   (reps[0][0],)).fetchone()[0])  # type: ignore[index]
+    big_members = scalar(conn, "SELECT count(*) FROM documents WHERE cluster_id = %s", (reps[0][0],))
     conn.execute("ANALYZE")
     conn.commit()
-    middle = int(conn.execute("SELECT seq FROM doc_events ORDER BY seq OFFSET (SELECT count(*) / 2 FROM doc_events) "
-                              "LIMIT 1").fetchone()[0])  # type: ignore[index]
+    middle = scalar(conn, "SELECT seq FROM doc_events ORDER BY seq OFFSET (SELECT count(*) / 2 FROM doc_events) "
+                          "LIMIT 1")
     conn.commit()
     return {
-        "urls": int(conn.execute("SELECT count(*) FROM urls").fetchone()[0]),  # type: ignore[index]
-        "docs": int(conn.execute("SELECT count(*) FROM documents").fetchone()[0]),  # type: ignore[index]
+        "urls": scalar(conn, "SELECT count(*) FROM urls"),
+        "docs": scalar(conn, "SELECT count(*) FROM documents"),
         "write_ms": single, "write_batch_ms": batched,
         "neardup_lone_ms": statistics.median(lone_ms), "neardup_big_ms": statistics.median(big_ms),
         "big_members": big_members,
         "claims_per_s": statistics.median([claims_per_second(conn, 2000) for _ in range(3)]),
         "status_ms": timed(lambda: status_queries(conn), 3),
         "housekeeping_ms": timed(lambda: housekeeping(conn), 5),
-        "feed_ms": timed(lambda: (feed_db.read_events(conn, after=middle, limit=500), conn.commit()), 5),
+        "feed_ms": timed(lambda: feed_page(conn, middle), 5),
         "bytes_per_doc": doc_bytes(conn),
     }
 
@@ -336,7 +345,7 @@ def main() -> int:
             rep_docs = [corpus.unique() for _ in range(BIG_CLUSTERS)]
             r_ids = register(conn, "rep", BIG_CLUSTERS)
             write(conn, list(zip(r_ids, rep_docs, strict=True)), "rep")
-            reps = [(int(conn.execute("SELECT id FROM documents WHERE url_id = %s", (u,)).fetchone()[0]), d)  # type: ignore[index]
+            reps = [(scalar(conn, "SELECT id FROM documents WHERE url_id = %s", (u,)), d)
                     for u, d in zip(r_ids, rep_docs, strict=True)]
             conn.commit()
             lo = 1
@@ -367,7 +376,7 @@ def main() -> int:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if handle is not None:
-            handle.cleanup()  # type: ignore[attr-defined]
+            handle.cleanup()
     print(f"total {time.perf_counter() - began:.0f} s")
     last = rows[-1][1]
     print(f"status_ms={last['status_ms']:.1f} claims_per_s={last['claims_per_s']:.0f} write_ms={last['write_ms']:.2f} "

@@ -208,22 +208,43 @@ def outstanding_leases(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+# `due` is counted up to this many: the figure says "plenty", and counting every due URL of
+# a million-URL frontier would read them all once a second (the dispatcher's settled check)
+DUE_COUNT_CAP = 10_000
+
+
 def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) -> FleetStatus:
-    """Lease, queue and throughput figures for `govingest status` and for run completion."""
+    """Lease, queue and throughput figures for `govingest status` and for run completion.
+
+    Each figure reads an index over a small set (leases, unprocessed pages, the last
+    minute's pages; due URLs up to DUE_COUNT_CAP), so the cost does not grow with the
+    frontier: never a scan of `urls` (678 ms at 1M URLs before migration 0080).
+    """
     row = one_row(
         conn, f"""
-        WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
-             p AS (SELECT pages.*, u.kind FROM pages JOIN u ON u.id = pages.url_id)
+        WITH leases AS MATERIALIZED (
+               SELECT lease_until FROM urls
+               WHERE lease_until IS NOT NULL AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))),
+             open_pages AS MATERIALIZED (
+               SELECT p.id FROM pages p WHERE p.processed_at IS NULL
+                 AND (%(sites)s::text[] IS NULL
+                      OR EXISTS (SELECT 1 FROM urls u WHERE u.id = p.url_id AND u.site = ANY(%(sites)s))))
         SELECT
-          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL),
-          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL AND lease_until < now()),
-          (SELECT min(lease_until) FROM u WHERE lease_until IS NOT NULL),
-          (SELECT count(*) FROM u WHERE lease_until IS NULL
-                                    AND state IN ({CLAIMABLE_SQL})
-                                    AND next_fetch_at <= now()),
-          (SELECT count(*) FROM p WHERE processed_at IS NULL),
-          (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),
-          (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute' AND kind = 'article')
+          (SELECT count(*) FROM leases),
+          (SELECT count(*) FROM leases WHERE lease_until < now()),
+          (SELECT min(lease_until) FROM leases),
+          (SELECT count(*) FROM (SELECT 1 FROM urls u
+                                 WHERE u.state IN ({CLAIMABLE_SQL}) AND u.next_fetch_at <= now()
+                                   AND u.lease_until IS NULL
+                                   AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+                                 LIMIT {DUE_COUNT_CAP}) d),
+          (SELECT count(*) FROM open_pages),
+          (SELECT count(*) FROM pages p WHERE p.fetched_at > now() - interval '1 minute'
+             AND (%(sites)s::text[] IS NULL
+                  OR EXISTS (SELECT 1 FROM urls u WHERE u.id = p.url_id AND u.site = ANY(%(sites)s)))),
+          (SELECT count(*) FROM pages p JOIN urls u ON u.id = p.url_id
+             WHERE p.processed_at > now() - interval '1 minute' AND u.kind = 'article'
+               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
         """,
         {"sites": sites})
     conn.commit()

@@ -152,9 +152,17 @@ def add_urls(
 
 
 def pending_urls(conn: psycopg.Connection, site: str) -> int:
-    """URLs of `site` waiting to be fetched or in flight: what `max_pages` caps."""
-    return int(one_row(conn, f"SELECT count(*) FROM urls WHERE site = %s AND state IN ({PENDING_SQL})",
-                       (site,))[0])
+    """URLs of `site` waiting to be fetched or in flight: what `max_pages` caps (read from
+    the counters the writes keep, migration 0080: no scan of the site's URLs)."""
+    return int(one_row(conn, f"""SELECT coalesce(sum(n), 0) FROM url_count_deltas
+                                 WHERE site = %s AND state IN ({PENDING_SQL})""", (site,))[0])
+
+
+def fold_counts(conn: psycopg.Connection) -> None:
+    """Fold the URL and document count deltas (0080) to one row per key, so reading them
+    stays cheap; housekeeping of the dispatcher and of the in-process runner. Commits."""
+    conn.execute("SELECT fold_count_deltas()")
+    conn.commit()
 
 
 def record_traps(conn: psycopg.Connection, site: str, traps: dict[NewUrl, str], depth: int,
@@ -274,10 +282,9 @@ def articles_by_dialect(conn: psycopg.Connection, sites: list[str]) -> dict[str,
     """site -> {dialect: article URLs found on pages read with that dialect}; an article
     linked from another article counts under 'article', a start URL under 'start'."""
     rows = conn.execute(
-        """SELECT a.site, CASE WHEN p.id IS NULL THEN 'start' ELSE coalesce(p.dialect, p.kind) END, count(*)
-           FROM urls a
-           LEFT JOIN urls p ON p.id = a.discovered_from
-           WHERE a.site = ANY(%s) AND a.kind = 'article' GROUP BY 1, 2 ORDER BY 1, 2""", (sites,)).fetchall()
+        """SELECT site, via, sum(n) FROM url_count_deltas
+           WHERE site = ANY(%s) AND via IS NOT NULL GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2""",
+        (sites,)).fetchall()
     conn.commit()
     out: dict[str, dict[str, int]] = {}
     for site, dialect, n in rows:
@@ -293,64 +300,73 @@ def claim_due(
 
     One per host per call is the point: the host's next slot is `interval_seconds`
     later, so a caller polling faster than the interval cannot exceed the rate. Commits.
+
+    Two statements, whatever `limit`: the first locks at most `limit` hosts that have a
+    slot, room under their concurrency and a due URL (`_LOCK_HOSTS`, so a claim of 4 URLs
+    locks 4 hosts, not every eligible one); the second, with those locks held and a fresh
+    snapshot, leases one URL per locked host and moves each host's `next_allowed_at` on
+    (`_CLAIM`). The in-flight count is checked again there: while we hold a host's lock
+    nobody else can lease from it, so the check is exact.
     """
-    claims: list[Claim] = []
     with conn.transaction():
-        hosts = conn.execute(
-            f"""SELECT h.host, h.interval_seconds, h.concurrency, h.crawl_delay,
-                      h.robots_fetched_at IS NULL
-               FROM hosts h
-               WHERE h.next_allowed_at <= clock_timestamp()
-                 AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
-                               AND u.state IN ({CLAIMABLE_SQL})
-                               AND u.next_fetch_at <= now()
-                               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
-               ORDER BY h.next_allowed_at
-               FOR UPDATE SKIP LOCKED""",
-            {"sites": sites},
-        ).fetchall()
-        for host, interval, concurrency, crawl_delay, robots_unknown in hosts:
-            if len(claims) >= limit:
-                break
-            if crawl_delay:
-                # Crawl-delay: at least this far apart, and one request in flight at a time
-                interval, concurrency = max(interval, crawl_delay), 1
-            if robots_unknown:
-                concurrency = 1  # the first request fetches robots.txt; nothing else until then
-            in_flight = one_row(
-                conn, "SELECT count(*) FROM urls WHERE host = %s AND state = 'fetching' AND lease_until > now()",
-                (host,))[0]
-            if in_flight >= concurrency:
-                continue
-            row = conn.execute(
-                f"""UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
-                          lease_owner = %(owner)s
-                   WHERE id = (SELECT id FROM urls
-                               WHERE host = %(host)s AND state IN ({CLAIMABLE_SQL})
-                                 AND next_fetch_at <= now()
-                                 AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
-                               ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
-                               LIMIT 1 FOR UPDATE SKIP LOCKED)
-                   RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
-                             fail_count, last_fetched_at IS NOT NULL, method""",
-                {"lease": lease_seconds, "owner": owner, "host": host, "sites": sites},
-            ).fetchone()
-            if row is None:
-                continue
-            # next slot: one interval after the previous slot when this hand-out was at most
-            # half an interval late (a late poll does not drift the rate), else one interval
-            # from now (an idle host does not bank a burst)
-            conn.execute(
-                """UPDATE hosts SET next_allowed_at = CASE
-                       WHEN clock_timestamp() - next_allowed_at <= make_interval(secs => %(i)s * 0.5)
-                       THEN next_allowed_at + make_interval(secs => %(i)s)
-                       ELSE clock_timestamp() + make_interval(secs => %(i)s) END
-                   WHERE host = %(host)s""",
-                {"i": interval, "host": host},
-            )
-            claims.append(Claim(*row))
+        hosts = conn.execute(_LOCK_HOSTS, {"sites": sites, "limit": limit}).fetchall()
+        rows = conn.execute(_CLAIM, {
+            "hosts": [h[0] for h in hosts], "intervals": [h[1] for h in hosts],
+            "concurrency": [h[2] for h in hosts], "lease": lease_seconds, "owner": owner,
+            "sites": sites}).fetchall() if hosts else []
     conn.commit()  # when the caller had a transaction open, the block above was a savepoint
-    return claims
+    return [Claim(*r) for r in rows]
+
+
+# A host's effective budget: Crawl-delay (when set) is a floor on the interval and allows one
+# request in flight; until robots.txt is known, one request (the one that fetches it).
+_EFFECTIVE = """
+    CASE WHEN h.crawl_delay > 0 THEN greatest(h.interval_seconds, h.crawl_delay) ELSE h.interval_seconds END,
+    CASE WHEN h.crawl_delay > 0 OR h.robots_fetched_at IS NULL THEN 1 ELSE h.concurrency END"""
+
+_IN_FLIGHT = "(SELECT count(*) FROM urls f WHERE f.host = {host} AND f.state = 'fetching' AND f.lease_until > now())"
+
+_LOCK_HOSTS = f"""
+SELECT h.host, {_EFFECTIVE}
+FROM hosts h
+WHERE h.next_allowed_at <= clock_timestamp()
+  AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
+                AND u.state IN ({CLAIMABLE_SQL})
+                AND u.next_fetch_at <= now()
+                AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
+  AND {_IN_FLIGHT.format(host="h.host")}
+      < CASE WHEN h.crawl_delay > 0 OR h.robots_fetched_at IS NULL THEN 1 ELSE h.concurrency END
+ORDER BY h.next_allowed_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED"""
+
+# The oldest due URL of each locked host (urls_due_by_host_idx, no sort); the host's next
+# slot: one interval after the previous slot when this hand-out was at most half an
+# interval late (a late poll does not drift the rate), else one interval from now (an idle
+# host does not bank a burst).
+_CLAIM = f"""
+WITH h AS (SELECT * FROM unnest(%(hosts)s::text[], %(intervals)s::float8[], %(concurrency)s::int[])
+                    WITH ORDINALITY AS h(host, i, concurrency, ord)),
+     pick AS (SELECT u.id, h.host, h.i, h.ord FROM h
+              CROSS JOIN LATERAL (
+                  SELECT id FROM urls
+                  WHERE host = h.host AND state IN ({CLAIMABLE_SQL}) AND next_fetch_at <= now()
+                    AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
+                  ORDER BY next_fetch_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) u
+              WHERE {_IN_FLIGHT.format(host="h.host")} < h.concurrency),
+     leased AS (UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
+                       lease_owner = %(owner)s
+                FROM pick WHERE urls.id = pick.id
+                RETURNING pick.ord, urls.id, urls.url, urls.site, urls.host, urls.kind, urls.etag,
+                          urls.last_modified, urls.depth, urls.content_hash, urls.fail_count,
+                          urls.last_fetched_at IS NOT NULL AS fetched_before, urls.method),
+     moved AS (UPDATE hosts SET next_allowed_at = CASE
+                   WHEN clock_timestamp() - next_allowed_at <= make_interval(secs => pick.i * 0.5)
+                   THEN next_allowed_at + make_interval(secs => pick.i)
+                   ELSE clock_timestamp() + make_interval(secs => pick.i) END
+               FROM pick WHERE hosts.host = pick.host)
+SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash, fail_count, fetched_before, method
+FROM leased ORDER BY ord"""
 
 
 def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120.0) -> float | None:
@@ -537,7 +553,8 @@ def store_robots(conn: psycopg.Connection, host: str, *, text: str, status: int 
 
 def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     """(site, state, count) for `govingest status`."""
-    rows = conn.execute("SELECT site, state, count(*) FROM urls GROUP BY site, state ORDER BY site, state").fetchall()
+    rows = conn.execute("""SELECT site, state, sum(n) FROM url_count_deltas
+                           GROUP BY site, state HAVING sum(n) <> 0 ORDER BY site, state""").fetchall()
     conn.commit()
     return [(r[0], r[1], int(r[2])) for r in rows]
 
@@ -548,7 +565,8 @@ def sites_at_cap(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
     rows = conn.execute(
         f"""SELECT s.name, p.pending, (s.config->>'max_pages')::bigint
             FROM sites s CROSS JOIN LATERAL (
-                SELECT count(*) AS pending FROM urls u WHERE u.site = s.name AND u.state IN ({PENDING_SQL})) p
+                SELECT coalesce(sum(n), 0) AS pending FROM url_count_deltas c
+                WHERE c.site = s.name AND c.state IN ({PENDING_SQL})) p
             WHERE s.config ? 'max_pages' AND p.pending >= (s.config->>'max_pages')::bigint
             ORDER BY s.name""").fetchall()
     conn.commit()
@@ -570,9 +588,9 @@ def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None
 def error_kinds(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
     """(site, error kind, count) of URLs whose last outcome was an error."""
     rows = conn.execute(
-        """SELECT site, last_error_kind, count(*) FROM urls
-           WHERE last_error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
-           GROUP BY site, last_error_kind ORDER BY site, last_error_kind""",
+        """SELECT site, error_kind, sum(n) FROM url_count_deltas
+           WHERE error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
+           GROUP BY site, error_kind HAVING sum(n) <> 0 ORDER BY site, error_kind""",
         {"s": sites},
     ).fetchall()
     conn.commit()
@@ -596,7 +614,8 @@ def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[
 
 def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
     """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
-    row = one_row(conn, f"SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ({PENDING_SQL})", (sites,))
+    row = one_row(conn, f"""SELECT coalesce(sum(n), 0) FROM url_count_deltas
+                            WHERE site = ANY(%s) AND state IN ({PENDING_SQL})""", (sites,))
     conn.commit()
     return int(row[0])
 

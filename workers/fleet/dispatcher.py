@@ -9,7 +9,9 @@ dispatchers and workers. Each round:
 2. claim due URLs within each host's budget under a lease token unique to this round,
    and enqueue `fetch(url_id, token)` — the token is what makes late or duplicate
    messages harmless (the task checks the lease is still its own);
-3. re-enqueue pages whose `process` message was lost (stamped long ago, never done).
+3. re-enqueue pages whose `process` message was lost (stamped long ago, never done);
+4. now and then, fold the URL/document count deltas the writes append (migration 0080),
+   so `govingest status` keeps reading a few hundred rows however large the frontier.
 
 Two dispatchers running at once never hand out the same URL or page: both claims lock
 rows with SKIP LOCKED and commit the lease before any message is sent. When sending
@@ -89,9 +91,11 @@ class Dispatcher:
     name: str = field(default_factory=lambda: f"dispatch:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     totals: DispatchTotals = field(default_factory=DispatchTotals)
     housekeeping_seconds: float = 1.0
+    fold_seconds: float = 10.0
     _conn: psycopg.Connection | None = field(default=None, repr=False)
     _round: int = 0
     _outstanding: int = 0
+    _folded_at: float = 0.0
 
     # -- one round -------------------------------------------------------------------
     def _connection(self) -> psycopg.Connection:
@@ -118,6 +122,9 @@ class Dispatcher:
         owner = f"{self.name}:{self._round}"
         if housekeeping:
             self._outstanding = fleet_db.outstanding_leases(conn)
+            if time.monotonic() - self._folded_at >= self.fold_seconds:
+                frontier.fold_counts(conn)
+                self._folded_at = time.monotonic()
         room = min(self.batch, self.max_outstanding - self._outstanding)
         sent: list[int] = []
         try:

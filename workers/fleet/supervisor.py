@@ -411,6 +411,7 @@ def status_lines(conn: psycopg.Connection, redis_url: str | None) -> list[str]:
         "fleet",
         f"  queue depths: {queues}",
         f"  leased URLs: {s.leased} (expired, waiting for the reaper: {s.expired}); oldest lease ends {oldest}",
-        f"  due now, not leased: {s.due}; pages waiting for processing: {s.awaiting_process}",
+        f"  due now, not leased: {s.due}{'+' if s.due >= fleet_db.DUE_COUNT_CAP else ''}; "
+        f"pages waiting for processing: {s.awaiting_process}",
         f"  last minute: {s.fetched_last_minute} pages fetched, {s.processed_last_minute} pages processed",
     ]
