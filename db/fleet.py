@@ -59,6 +59,18 @@ def mark_enqueued(conn: psycopg.Connection, page_id: int) -> None:
     conn.commit()
 
 
+def mark_enqueued_many(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
+    """Stamp pages handed to the process queue in one batch message. Asynchronous commit:
+    a lost stamp only means the dispatcher's sweep counts from `fetched_at` instead."""
+    if not page_ids:
+        return
+    with conn.transaction():  # SET LOCAL needs one, also on autocommit connections
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        conn.execute("UPDATE pages SET process_enqueued_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
+                     (list(page_ids),))
+    conn.commit()
+
+
 def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, limit: int) -> list[int]:
     """Pages stored or handed to the process queue long ago and never finished.
 
@@ -118,6 +130,27 @@ def begin_process(conn: psycopg.Connection, page_id: int) -> ProcessStart | None
     if row is None:
         return None
     return ProcessStart(page_id=page_id, url_id=row[0], attempts=row[1], already_processed=row[2])
+
+
+def begin_batch(conn: psycopg.Connection, page_ids: Sequence[int]) -> list[int]:
+    """Count the first attempt of the pages of a batch never tried before; returns them.
+
+    Only untried pages are processed as a batch: a page tried before (its batch died with
+    its worker, or hit a time limit) goes alone, so one page that kills its worker costs
+    only itself and is failed after its own attempts (`begin_process`). Committed before
+    parsing starts, asynchronously, as `begin_process`.
+    """
+    if not page_ids:
+        return []
+    with conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        rows = conn.execute(
+            """UPDATE pages SET process_attempts = 1
+               WHERE id = ANY(%s) AND processed_at IS NULL AND process_attempts = 0
+               RETURNING id""", (list(page_ids),)).fetchall()
+    conn.commit()
+    fresh = {int(r[0]) for r in rows}
+    return [p for p in page_ids if p in fresh]
 
 
 def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:

@@ -32,6 +32,10 @@ from govingest.states import CLAIMABLE, CONTENT_ERRORS, ErrorKind, UrlState
 
 log = logging.getLogger(__name__)
 
+# NOTIFY channel of a lease ending (a fetch recorded its outcome): a host at its concurrency
+# limit has room again. Dispatchers LISTEN and wake at once instead of polling for it.
+LEASE_FREED_CHANNEL = "lease_freed"
+
 # `state IN (...)` of the URLs a claim may hand out (they come back once due)
 CLAIMABLE_SQL = ", ".join(f"'{s}'" for s in CLAIMABLE)
 # `state IN (...)` of the URLs waiting to be fetched or in flight: what max_pages caps
@@ -431,6 +435,8 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
     """Seconds until the next URL could be handed out (0 = now); None when nothing is pending.
 
     Lets a runner sleep exactly until the next host slot instead of polling blindly.
+    Hosts with as many fetches in flight as they allow are left out: they have room again
+    when a fetch ends, which `record_outcome` announces on LEASE_FREED_CHANNEL.
     """
     row = conn.execute(
         f"""SELECT extract(epoch FROM min(greatest(d.due, h.next_allowed_at)) - clock_timestamp())
@@ -438,7 +444,10 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
                SELECT u.next_fetch_at AS due FROM urls u
                WHERE u.host = h.host AND u.state IN ({CLAIMABLE_SQL})
                  AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
-               ORDER BY u.next_fetch_at LIMIT 1) d""",
+               ORDER BY u.next_fetch_at LIMIT 1) d
+           -- a host at its concurrency limit is due when a fetch ends (LEASE_FREED_CHANNEL), not now
+           WHERE {_IN_FLIGHT.format(host="h.host")}
+                 < CASE WHEN h.crawl_delay > 0 OR h.robots_fetched_at IS NULL THEN 1 ELSE h.concurrency END""",
         {"sites": sites},
     ).fetchone()
     conn.commit()
@@ -450,7 +459,8 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
 
     With `owner`, nothing is written unless this owner still holds the lease, so a
     worker whose lease expired (and was handed to another) cannot overwrite the newer
-    result. The caller commits.
+    result. The caller commits; the commit also sends a LEASE_FREED_CHANNEL notification
+    (one per transaction however many outcomes), which wakes idle dispatchers.
     """
     # same content as before and its parse failed: the failure stands (a 304 is no fix)
     # (the URL is 'fetching' while leased, so the failure is known by its kind alone)
@@ -473,14 +483,15 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
               kind = coalesce(%(new_kind)s, kind),
               dialect = coalesce(%(dialect)s, dialect),
               lease_until = NULL, lease_owner = NULL
-           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""".replace("{keep}", keep),
+           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)
+           RETURNING pg_notify(%(channel)s, '')""".replace("{keep}", keep),
         {"state": outcome.state, "status": outcome.status, "kind": outcome.error_kind,
          "message": outcome.message, "next": outcome.next_fetch_in, "fail_count": outcome.fail_count,
          "fetched": outcome.fetched, "etag": outcome.etag, "last_modified": outcome.last_modified,
          "content_type": outcome.content_type, "content_length": outcome.content_length,
          "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner,
          "unchanged": outcome.unchanged, "parse_kinds": [str(k) for k in CONTENT_ERRORS], "failed": UrlState.FAILED,
-         "dialect": outcome.dialect},
+         "dialect": outcome.dialect, "channel": LEASE_FREED_CHANNEL},
     )
     return cur.rowcount == 1
 

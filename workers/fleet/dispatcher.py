@@ -103,6 +103,9 @@ class Dispatcher:
             from govingest.db.connect import connect
 
             self._conn = connect(self.database_url)
+            # woken when a fetch ends (a host at its concurrency limit has room again)
+            self._conn.execute(f"LISTEN {frontier.LEASE_FREED_CHANNEL}")
+            self._conn.commit()
         return self._conn
 
     def close(self) -> None:
@@ -169,6 +172,20 @@ class Dispatcher:
         # floor: a host at its concurrency limit reports "due now" until a fetch ends
         return min(self.idle_sleep, max(0.005, until))
 
+    def _wait(self, stop: threading.Event, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early when a lease ends (LEASE_FREED_CHANNEL): the
+        dispatcher neither spins while hosts are at their concurrency limit nor leaves a
+        freed slot idle until its next poll."""
+        try:
+            conn = self._connection()
+            for _ in conn.notifies(timeout=min(seconds, 1.0), stop_after=1):
+                pass
+            while conn.pgconn.notifies() is not None:  # several ended at once: one round serves all
+                pass
+        except psycopg.Error:
+            self.close()
+            stop.wait(min(seconds, 1.0))
+
     # -- the loop --------------------------------------------------------------------
     def run(self, stop: threading.Event, *, until_settled: bool = False, linger_seconds: float = 15.0,
             on_round: Callable[[DispatchRound], None] | None = None) -> DispatchTotals:
@@ -214,7 +231,7 @@ class Dispatcher:
             if r.claimed == 0 and r.pages_requeued == 0:
                 if until_settled and chores and self.settled(linger_seconds):
                     break
-                stop.wait(self._idle_seconds())
+                self._wait(stop, self._idle_seconds())
         self.close()
         return self.totals
 

@@ -156,7 +156,7 @@ class Fleet:
         node_dir = self.work_dir / name
         (node_dir / "metrics").mkdir(parents=True, exist_ok=True)
         if queue == "fetch":
-            pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency)]
+            pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency), "--prefetch-multiplier", "4"]
         else:
             pool = ["-P", "prefork", "-c", str(self.options.process_concurrency)]
         cmd = [sys.executable, "-m", "celery", "-A", app_module or self.options.app_module, "worker", "-Q", queue, *pool,
