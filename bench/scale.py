@@ -143,14 +143,18 @@ def grow_corpus(conn: psycopg.Connection, lo: int, hi: int, templates: list[int]
     conn.execute(f"INSERT INTO doc_events (document_id, kind) SELECT id, 'created' FROM {new} d ORDER BY id",
                  {"lo": lo, "hi": hi})
     # bands: a unique document has its own, a cluster member repeats its representative's
+    # (or, from migration 0081 on, stores none: one representative per cluster)
     conn.execute(f"""INSERT INTO doc_lsh_bands (document_id, band, hash)
                      SELECT d.id, b.band, (random() * 9e18)::bigint
                      FROM {new} d CROSS JOIN generate_series(0, %(bands)s - 1) b(band)
                      WHERE d.cluster_id IS NULL""", {"lo": lo, "hi": hi, "bands": _bands()})
-    conn.execute(f"""INSERT INTO doc_lsh_bands (document_id, band, hash)
-                     SELECT d.id, rb.band, rb.hash
-                     FROM {new} d JOIN doc_lsh_bands rb ON rb.document_id = d.cluster_id""",
-                 {"lo": lo, "hi": hi})
+    from govingest.db import neardup
+
+    if not getattr(neardup, "BANDS_FOR_REPRESENTATIVES_ONLY", False):  # what the write path stores
+        conn.execute(f"""INSERT INTO doc_lsh_bands (document_id, band, hash)
+                         SELECT d.id, rb.band, rb.hash
+                         FROM {new} d JOIN doc_lsh_bands rb ON rb.document_id = d.cluster_id""",
+                     {"lo": lo, "hi": hi})
     conn.execute("UPDATE documents SET cluster_id = id WHERE cluster_id IS NULL")
 
 

@@ -243,7 +243,8 @@ def _fetch(url_id: int, lease: str) -> None:
             return
         if settings.process_batch > 1:
             _batcher.add(outcome.page_id)
-            log.info("fetched; page handed to process", extra={"page_id": outcome.page_id, "status": outcome.status})
+            log.info("fetched; page sent to process", extra={"page_id": outcome.page_id, "status": outcome.status,
+                                                              "batched": True})
             return
         # Stamp first, send second: if the send is lost the dispatcher finds the stamp.
         fleet_db.mark_enqueued(conn, outcome.page_id)
@@ -261,14 +262,15 @@ def _fetch(url_id: int, lease: str) -> None:
 def process(self: Any, page_id: int, enqueued_at: float | None = None, batch: list[int] | None = None) -> None:
     """Parse one stored page (and the pages of `batch`) and write their documents, once."""
     with _task_logging(self.request.id, page_id=page_id):
-        _observe_lag(PROCESS_QUEUE, enqueued_at)
+        for _ in range(1 + len(batch or ())):  # lag, like the parse time, is counted per page
+            _observe_lag(PROCESS_QUEUE, enqueued_at)
         try:
             started = time.perf_counter()
             if batch:
                 _process_batch([page_id, *batch])
             else:
                 _process(page_id)
-            metrics.PARSE_DURATION.observe(time.perf_counter() - started)
+                metrics.PARSE_DURATION.observe(time.perf_counter() - started)
         except DATABASE_DOWN as exc:
             log.warning("PostgreSQL unavailable during process; retrying", extra={"error": str(exc)[:200]})
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
@@ -321,6 +323,7 @@ def _process_batch(page_ids: list[int]) -> None:
     Pages tried before, and every page of a batch a time or memory limit stopped, are sent
     again one per message, where the single-page rules (attempts, named failures) apply."""
     stats = Stats()
+    started = time.perf_counter()
     with _local.get_pool().connection() as conn:
         fresh = fleet_db.begin_batch(conn, page_ids)
         alone = [p for p in page_ids if p not in set(fresh)]
@@ -342,7 +345,15 @@ def _process_batch(page_ids: list[int]) -> None:
                     _fail(conn, o.page_id, ErrorKind.PARSE_TIMEOUT, _timeout_message(o.page_id))
                 else:
                     metrics.DOCUMENTS.labels(o.kind).inc()
-            log.info("processed batch", extra={"pages": len(fresh), "stats": stats.as_dict()})
+            per_page = (time.perf_counter() - started) / max(1, len(outcomes))
+            ctx = task_context.get({})
+            for o in outcomes:  # one line and one parse-time sample per page, as alone
+                metrics.PARSE_DURATION.observe(per_page)
+                task_context.set({**ctx, "page_id": o.page_id, "url_id": o.url_id})
+                log.info("processed", extra={"outcome": o.kind, "document_id": o.document_id, "error": o.error,
+                                             "batch": len(fresh)})
+            task_context.set(ctx)
+            log.debug("processed batch", extra={"pages": len(fresh), "stats": stats.as_dict()})
     for page_id in alone:
         send_process(app, page_id)
 
