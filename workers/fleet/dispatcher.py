@@ -167,10 +167,11 @@ class Dispatcher:
             until = frontier.seconds_until_due(self._connection(), sites=self.sites)
         except psycopg.Error:
             return self.idle_sleep
-        if until is None:
+        if until is None or until < 0.005:
+            # "due now" right after a round that claimed nothing: the due hosts are at their
+            # concurrency limit; a fetch ending wakes the wait (`_wait`, LEASE_FREED_CHANNEL)
             return self.idle_sleep
-        # floor: a host at its concurrency limit reports "due now" until a fetch ends
-        return min(self.idle_sleep, max(0.005, until))
+        return min(self.idle_sleep, until)
 
     def _wait(self, stop: threading.Event, seconds: float) -> None:
         """Sleep up to `seconds`, waking early when a lease ends (LEASE_FREED_CHANNEL): the
