@@ -314,6 +314,8 @@ def measure(conn: psycopg.Connection, corpus: Corpus, reps: list[tuple[int, Pars
         "housekeeping_ms": timed(lambda: housekeeping(conn), 5),
         "feed_ms": timed(lambda: feed_page(conn, middle), 5),
         "bytes_per_doc": doc_bytes(conn),
+        "bytes_per_url": scalar(conn, "SELECT pg_total_relation_size('urls')")
+        / max(1, scalar(conn, "SELECT count(*) FROM urls")),
     }
 
 
@@ -374,7 +376,7 @@ def main() -> int:
                       f"into {m['big_members']:.0f}-member cluster {m['neardup_big_ms']:.1f} ms", flush=True)
                 print(f"    claims {m['claims_per_s']:.0f}/s; status {m['status_ms']:.1f} ms; housekeeping "
                       f"{m['housekeeping_ms']:.1f} ms; feed page {m['feed_ms']:.1f} ms; "
-                      f"{m['bytes_per_doc']:.0f} bytes/doc", flush=True)
+                      f"{m['bytes_per_doc']:.0f} bytes/doc, {m['bytes_per_url']:.0f} bytes/URL", flush=True)
                 lo = size + 1
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
