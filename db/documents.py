@@ -368,7 +368,7 @@ def _write(conn: psycopg.Connection, batch: _Batch, clusters: dict[int, int]) ->
         if batch.version_only:
             conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", batch.version_only)
         if written:
-            conn.execute(_CHILDREN, _children_params(batch, written))
+            conn.execute(_CHILDREN, _children_params(batch, written, clusters))
         if inserted is not None:
             missing = set(batch.to_insert) - {r[0] for r in inserted.fetchall()}
             if missing:
@@ -395,11 +395,13 @@ def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], cluster
     return conn.execute(statements.insert if insert else statements.update, params)
 
 
-def _children_params(batch: _Batch, written: list[int]) -> dict[str, Any]:
+def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]) -> dict[str, Any]:
     sections = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].sections)]
     facts = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].facts)]
     citations = [r for u in written for r in _json_rows(batch.doc_id(u), batch.last[u].citations)]
-    bands = neardup.band_rows([(batch.doc_id(u), batch.last[u].bands) for u in written])
+    # bands of cluster representatives only (neardup.representative_bands)
+    bands = neardup.band_rows(neardup.representative_bands(
+        [(batch.doc_id(u), batch.last[u].bands) for u in written], clusters))
     return {
         "sections": json.dumps(sections, ensure_ascii=False),
         "facts": json.dumps(facts, ensure_ascii=False),
@@ -412,8 +414,9 @@ def _children_params(batch: _Batch, written: list[int]) -> dict[str, Any]:
 
 
 def document_kinds(conn: psycopg.Connection) -> dict[str, int]:
-    """Stored documents by kind ('article', 'attachment')."""
-    return {str(k): int(n) for k, n in conn.execute("SELECT kind, count(*) FROM documents GROUP BY kind")}
+    """Stored documents by kind ('article', 'attachment'), from the counters the writes keep (0080)."""
+    return {str(k): int(n) for k, n in conn.execute(
+        "SELECT kind, sum(n) FROM doc_count_deltas GROUP BY kind HAVING sum(n) <> 0")}
 
 
 # --- withdrawn and restored (issue 16) ---------------------------------------------------

@@ -59,6 +59,18 @@ def mark_enqueued(conn: psycopg.Connection, page_id: int) -> None:
     conn.commit()
 
 
+def mark_enqueued_many(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
+    """Stamp pages handed to the process queue in one batch message. Asynchronous commit:
+    a lost stamp only means the dispatcher's sweep counts from `fetched_at` instead."""
+    if not page_ids:
+        return
+    with conn.transaction():  # SET LOCAL needs one, also on autocommit connections
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        conn.execute("UPDATE pages SET process_enqueued_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
+                     (list(page_ids),))
+    conn.commit()
+
+
 def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, limit: int) -> list[int]:
     """Pages stored or handed to the process queue long ago and never finished.
 
@@ -118,6 +130,27 @@ def begin_process(conn: psycopg.Connection, page_id: int) -> ProcessStart | None
     if row is None:
         return None
     return ProcessStart(page_id=page_id, url_id=row[0], attempts=row[1], already_processed=row[2])
+
+
+def begin_batch(conn: psycopg.Connection, page_ids: Sequence[int]) -> list[int]:
+    """Count the first attempt of the pages of a batch never tried before; returns them.
+
+    Only untried pages are processed as a batch: a page tried before (its batch died with
+    its worker, or hit a time limit) goes alone, so one page that kills its worker costs
+    only itself and is failed after its own attempts (`begin_process`). Committed before
+    parsing starts, asynchronously, as `begin_process`.
+    """
+    if not page_ids:
+        return []
+    with conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit TO off")
+        rows = conn.execute(
+            """UPDATE pages SET process_attempts = 1
+               WHERE id = ANY(%s) AND processed_at IS NULL AND process_attempts = 0
+               RETURNING id""", (list(page_ids),)).fetchall()
+    conn.commit()
+    fresh = {int(r[0]) for r in rows}
+    return [p for p in page_ids if p in fresh]
 
 
 def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
@@ -208,22 +241,43 @@ def outstanding_leases(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+# `due` is counted up to this many: the figure says "plenty", and counting every due URL of
+# a million-URL frontier would read them all once a second (the dispatcher's settled check)
+DUE_COUNT_CAP = 10_000
+
+
 def fleet_status(conn: psycopg.Connection, *, sites: list[str] | None = None) -> FleetStatus:
-    """Lease, queue and throughput figures for `govingest status` and for run completion."""
+    """Lease, queue and throughput figures for `govingest status` and for run completion.
+
+    Each figure reads an index over a small set (leases, unprocessed pages, the last
+    minute's pages; due URLs up to DUE_COUNT_CAP), so the cost does not grow with the
+    frontier: never a scan of `urls` (678 ms at 1M URLs before migration 0080).
+    """
     row = one_row(
         conn, f"""
-        WITH u AS (SELECT * FROM urls WHERE %(sites)s::text[] IS NULL OR site = ANY(%(sites)s)),
-             p AS (SELECT pages.*, u.kind FROM pages JOIN u ON u.id = pages.url_id)
+        WITH leases AS MATERIALIZED (
+               SELECT lease_until FROM urls
+               WHERE lease_until IS NOT NULL AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))),
+             open_pages AS MATERIALIZED (
+               SELECT p.id FROM pages p WHERE p.processed_at IS NULL
+                 AND (%(sites)s::text[] IS NULL
+                      OR EXISTS (SELECT 1 FROM urls u WHERE u.id = p.url_id AND u.site = ANY(%(sites)s))))
         SELECT
-          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL),
-          (SELECT count(*) FROM u WHERE lease_until IS NOT NULL AND lease_until < now()),
-          (SELECT min(lease_until) FROM u WHERE lease_until IS NOT NULL),
-          (SELECT count(*) FROM u WHERE lease_until IS NULL
-                                    AND state IN ({CLAIMABLE_SQL})
-                                    AND next_fetch_at <= now()),
-          (SELECT count(*) FROM p WHERE processed_at IS NULL),
-          (SELECT count(*) FROM p WHERE fetched_at > now() - interval '1 minute'),
-          (SELECT count(*) FROM p WHERE processed_at > now() - interval '1 minute' AND kind = 'article')
+          (SELECT count(*) FROM leases),
+          (SELECT count(*) FROM leases WHERE lease_until < now()),
+          (SELECT min(lease_until) FROM leases),
+          (SELECT count(*) FROM (SELECT 1 FROM urls u
+                                 WHERE u.state IN ({CLAIMABLE_SQL}) AND u.next_fetch_at <= now()
+                                   AND u.lease_until IS NULL
+                                   AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+                                 LIMIT {DUE_COUNT_CAP}) d),
+          (SELECT count(*) FROM open_pages),
+          (SELECT count(*) FROM pages p WHERE p.fetched_at > now() - interval '1 minute'
+             AND (%(sites)s::text[] IS NULL
+                  OR EXISTS (SELECT 1 FROM urls u WHERE u.id = p.url_id AND u.site = ANY(%(sites)s)))),
+          (SELECT count(*) FROM pages p JOIN urls u ON u.id = p.url_id
+             WHERE p.processed_at > now() - interval '1 minute' AND u.kind = 'article'
+               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s)))
         """,
         {"sites": sites})
     conn.commit()

@@ -32,6 +32,10 @@ from govingest.states import CLAIMABLE, CONTENT_ERRORS, ErrorKind, UrlState
 
 log = logging.getLogger(__name__)
 
+# NOTIFY channel of a lease ending (a fetch recorded its outcome): a host at its concurrency
+# limit has room again. Dispatchers LISTEN and wake at once instead of polling for it.
+LEASE_FREED_CHANNEL = "lease_freed"
+
 # `state IN (...)` of the URLs a claim may hand out (they come back once due)
 CLAIMABLE_SQL = ", ".join(f"'{s}'" for s in CLAIMABLE)
 # `state IN (...)` of the URLs waiting to be fetched or in flight: what max_pages caps
@@ -158,9 +162,17 @@ def add_urls(
 
 
 def pending_urls(conn: psycopg.Connection, site: str) -> int:
-    """URLs of `site` waiting to be fetched or in flight: what `max_pages` caps."""
-    return int(one_row(conn, f"SELECT count(*) FROM urls WHERE site = %s AND state IN ({PENDING_SQL})",
-                       (site,))[0])
+    """URLs of `site` waiting to be fetched or in flight: what `max_pages` caps (read from
+    the counters the writes keep, migration 0080: no scan of the site's URLs)."""
+    return int(one_row(conn, f"""SELECT coalesce(sum(n), 0) FROM url_count_deltas
+                                 WHERE site = %s AND state IN ({PENDING_SQL})""", (site,))[0])
+
+
+def fold_counts(conn: psycopg.Connection) -> None:
+    """Fold the URL and document count deltas (0080) to one row per key, so reading them
+    stays cheap; housekeeping of the dispatcher and of the in-process runner. Commits."""
+    conn.execute("SELECT fold_count_deltas()")
+    conn.commit()
 
 
 def record_traps(conn: psycopg.Connection, site: str, traps: dict[NewUrl, str], depth: int,
@@ -280,10 +292,9 @@ def articles_by_dialect(conn: psycopg.Connection, sites: list[str]) -> dict[str,
     """site -> {dialect: article URLs found on pages read with that dialect}; an article
     linked from another article counts under 'article', a start URL under 'start'."""
     rows = conn.execute(
-        """SELECT a.site, CASE WHEN p.id IS NULL THEN 'start' ELSE coalesce(p.dialect, p.kind) END, count(*)
-           FROM urls a
-           LEFT JOIN urls p ON p.id = a.discovered_from
-           WHERE a.site = ANY(%s) AND a.kind = 'article' GROUP BY 1, 2 ORDER BY 1, 2""", (sites,)).fetchall()
+        """SELECT site, via, sum(n) FROM url_count_deltas
+           WHERE site = ANY(%s) AND via IS NOT NULL GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2""",
+        (sites,)).fetchall()
     conn.commit()
     out: dict[str, dict[str, int]] = {}
     for site, dialect, n in rows:
@@ -299,68 +310,87 @@ def claim_due(
 
     One per host per call is the point: the host's next slot is `interval_seconds`
     later, so a caller polling faster than the interval cannot exceed the rate. Commits.
+
+    Two statements, whatever `limit`: the first locks at most `limit` hosts that have a
+    slot, room under their concurrency and a due URL (`_LOCK_HOSTS`, so a claim of 4 URLs
+    locks 4 hosts, not every eligible one); the second, with those locks held and a fresh
+    snapshot, leases one URL per locked host and moves each host's `next_allowed_at` on
+    (`_CLAIM`). The in-flight count is checked again there: while we hold a host's lock
+    nobody else can lease from it, so the check is exact.
     """
-    claims: list[Claim] = []
     with conn.transaction():
-        hosts = conn.execute(
-            f"""SELECT h.host, h.interval_seconds, h.concurrency, h.crawl_delay,
-                      h.robots_fetched_at IS NULL
-               FROM hosts h
-               WHERE h.next_allowed_at <= clock_timestamp()
-                 AND EXISTS (SELECT 1 FROM urls u WHERE u.host = h.host
-                               AND u.state IN ({CLAIMABLE_SQL})
-                               AND u.next_fetch_at <= now()
-                               AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
-                               AND {LIST_BUDGET_OK.format(u="u.")})  -- issue 16: list budget
-               ORDER BY h.next_allowed_at
-               FOR UPDATE SKIP LOCKED""",
-            {"sites": sites},
-        ).fetchall()
-        for host, interval, concurrency, crawl_delay, robots_unknown in hosts:
-            if len(claims) >= limit:
-                break
-            if crawl_delay:
-                # Crawl-delay: at least this far apart, and one request in flight at a time
-                interval, concurrency = max(interval, crawl_delay), 1
-            if robots_unknown:
-                concurrency = 1  # the first request fetches robots.txt; nothing else until then
-            in_flight = one_row(
-                conn, "SELECT count(*) FROM urls WHERE host = %s AND state = 'fetching' AND lease_until > now()",
-                (host,))[0]
-            if in_flight >= concurrency:
-                continue
-            row = conn.execute(
-                f"""UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
-                          lease_owner = %(owner)s
-                   WHERE id = (SELECT id FROM urls
-                               WHERE host = %(host)s AND state IN ({CLAIMABLE_SQL})
-                                 AND next_fetch_at <= now()
-                                 AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
-                                 AND {LIST_BUDGET_OK.format(u="")}  -- issue 16: list budget
-                               ORDER BY next_fetch_at, id  -- FIFO: urls_due_by_host_idx, no sort
-                               LIMIT 1 FOR UPDATE SKIP LOCKED)
-                   RETURNING id, url, site, host, kind, etag, last_modified, depth, content_hash,
-                             fail_count, last_fetched_at IS NOT NULL, method""",
-                {"lease": lease_seconds, "owner": owner, "host": host, "sites": sites},
-            ).fetchone()
-            if row is None:
-                continue
-            if row[4] in ("list", "feed"):  # issue 16: a list page spends one token of its site's budget
+        hosts = conn.execute(_LOCK_HOSTS, {"sites": sites, "limit": limit}).fetchall()
+        rows = conn.execute(_CLAIM, {
+            "hosts": [h[0] for h in hosts], "intervals": [h[1] for h in hosts],
+            "concurrency": [h[2] for h in hosts], "lease": lease_seconds, "owner": owner,
+            "sites": sites}).fetchall() if hosts else []
+        for row in rows:  # issue 16: a list page spends one token of its site's budget
+            if row[4] in ("list", "feed"):
                 conn.execute("SELECT spend_list_token(%s)", (row[2],))
-            # next slot: one interval after the previous slot when this hand-out was at most
-            # half an interval late (a late poll does not drift the rate), else one interval
-            # from now (an idle host does not bank a burst)
-            conn.execute(
-                """UPDATE hosts SET next_allowed_at = CASE
-                       WHEN clock_timestamp() - next_allowed_at <= make_interval(secs => %(i)s * 0.5)
-                       THEN next_allowed_at + make_interval(secs => %(i)s)
-                       ELSE clock_timestamp() + make_interval(secs => %(i)s) END
-                   WHERE host = %(host)s""",
-                {"i": interval, "host": host},
-            )
-            claims.append(Claim(*row))
     conn.commit()  # when the caller had a transaction open, the block above was a savepoint
-    return claims
+    return [Claim(*r) for r in rows]
+
+
+# A host's effective budget: Crawl-delay (when set) is a floor on the interval and allows one
+# request in flight; until robots.txt is known, one request (the one that fetches it).
+_EFFECTIVE = """
+    CASE WHEN h.crawl_delay > 0 THEN greatest(h.interval_seconds, h.crawl_delay) ELSE h.interval_seconds END,
+    CASE WHEN h.crawl_delay > 0 OR h.robots_fetched_at IS NULL THEN 1 ELSE h.concurrency END"""
+
+# Requests in flight per host, counted once per statement over the leased URLs (at most the
+# outstanding leases, whatever the frontier's size), then looked up per host. Why not a
+# per-host count subquery: the planner, whose statistics rarely see a leased URL, reads it
+# off (state, next_fetch_at) and scans every lease once per host (278 ms for 900 hosts).
+_BUSY = """busy AS MATERIALIZED (SELECT host, count(*) AS n FROM urls
+                                WHERE state = 'fetching' AND lease_until > now() GROUP BY host)"""
+_CAP = "CASE WHEN h.crawl_delay > 0 OR h.robots_fetched_at IS NULL THEN 1 ELSE h.concurrency END"
+
+_LOCK_HOSTS = f"""
+WITH {_BUSY}
+SELECT h.host, {_EFFECTIVE}
+FROM hosts h LEFT JOIN busy b ON b.host = h.host
+WHERE h.next_allowed_at <= clock_timestamp()
+  AND coalesce(b.n, 0) < {_CAP}
+  -- a probe per host on urls_due_by_host_idx (not a semi-join reading every due URL)
+  AND (SELECT 1 FROM urls u WHERE u.host = h.host
+         AND u.state IN ({CLAIMABLE_SQL})
+         AND u.next_fetch_at <= now()
+         AND (%(sites)s::text[] IS NULL OR u.site = ANY(%(sites)s))
+         AND {LIST_BUDGET_OK.format(u="u.")}  -- issue 16: list budget
+       LIMIT 1) IS NOT NULL
+ORDER BY h.next_allowed_at
+LIMIT %(limit)s
+FOR UPDATE OF h SKIP LOCKED"""
+
+# The oldest due URL of each locked host (urls_due_by_host_idx, no sort); the host's next
+# slot: one interval after the previous slot when this hand-out was at most half an
+# interval late (a late poll does not drift the rate), else one interval from now (an idle
+# host does not bank a burst).
+_CLAIM = f"""
+WITH {_BUSY},
+     h AS (SELECT * FROM unnest(%(hosts)s::text[], %(intervals)s::float8[], %(concurrency)s::int[])
+                    WITH ORDINALITY AS h(host, i, concurrency, ord)),
+     pick AS (SELECT u.id, h.host, h.i, h.ord FROM h LEFT JOIN busy b ON b.host = h.host
+              CROSS JOIN LATERAL (
+                  SELECT id FROM urls
+                  WHERE host = h.host AND state IN ({CLAIMABLE_SQL}) AND next_fetch_at <= now()
+                    AND (%(sites)s::text[] IS NULL OR site = ANY(%(sites)s))
+                    AND {LIST_BUDGET_OK.format(u="")}  -- issue 16: list budget
+                  ORDER BY next_fetch_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) u
+              WHERE coalesce(b.n, 0) < h.concurrency),
+     leased AS (UPDATE urls SET state = 'fetching', lease_until = now() + make_interval(secs => %(lease)s),
+                       lease_owner = %(owner)s
+                FROM pick WHERE urls.id = pick.id
+                RETURNING pick.ord, urls.id, urls.url, urls.site, urls.host, urls.kind, urls.etag,
+                          urls.last_modified, urls.depth, urls.content_hash, urls.fail_count,
+                          urls.last_fetched_at IS NOT NULL AS fetched_before, urls.method),
+     moved AS (UPDATE hosts SET next_allowed_at = CASE
+                   WHEN clock_timestamp() - next_allowed_at <= make_interval(secs => pick.i * 0.5)
+                   THEN next_allowed_at + make_interval(secs => pick.i)
+                   ELSE clock_timestamp() + make_interval(secs => pick.i) END
+               FROM pick WHERE hosts.host = pick.host)
+SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash, fail_count, fetched_before, method
+FROM leased ORDER BY ord"""
 
 
 def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120.0) -> float | None:
@@ -425,6 +455,8 @@ def seconds_until_due(conn: psycopg.Connection, *, sites: list[str] | None = Non
     """Seconds until the next URL could be handed out (0 = now); None when nothing is pending.
 
     Lets a runner sleep exactly until the next host slot instead of polling blindly.
+    A host with as many fetches in flight as it allows counts as due: it has room again
+    when a fetch ends, which `record_outcome` announces on LEASE_FREED_CHANNEL.
     """
     row = conn.execute(
         f"""SELECT extract(epoch FROM min(greatest(d.due, h.next_allowed_at)) - clock_timestamp())
@@ -445,7 +477,8 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
 
     With `owner`, nothing is written unless this owner still holds the lease, so a
     worker whose lease expired (and was handed to another) cannot overwrite the newer
-    result. The caller commits.
+    result. The caller commits; the commit also sends a LEASE_FREED_CHANNEL notification
+    (one per transaction however many outcomes), which wakes idle dispatchers.
     """
     # same content as before and its parse failed: the failure stands (a 304 is no fix)
     # (the URL is 'fetching' while leased, so the failure is known by its kind alone)
@@ -468,14 +501,15 @@ def record_outcome(conn: psycopg.Connection, url_id: int, outcome: Outcome, *, o
               kind = coalesce(%(new_kind)s, kind),
               dialect = coalesce(%(dialect)s, dialect),
               lease_until = NULL, lease_owner = NULL
-           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)""".replace("{keep}", keep),
+           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR lease_owner = %(owner)s)
+           RETURNING pg_notify(%(channel)s, '')""".replace("{keep}", keep),
         {"state": outcome.state, "status": outcome.status, "kind": outcome.error_kind,
          "message": outcome.message, "next": outcome.next_fetch_in, "fail_count": outcome.fail_count,
          "fetched": outcome.fetched, "etag": outcome.etag, "last_modified": outcome.last_modified,
          "content_type": outcome.content_type, "content_length": outcome.content_length,
          "content_hash": outcome.content_hash, "new_kind": outcome.kind, "id": url_id, "owner": owner,
          "unchanged": outcome.unchanged, "parse_kinds": [str(k) for k in CONTENT_ERRORS], "failed": UrlState.FAILED,
-         "dialect": outcome.dialect},
+         "dialect": outcome.dialect, "channel": LEASE_FREED_CHANNEL},
     )
     return cur.rowcount == 1
 
@@ -548,7 +582,8 @@ def store_robots(conn: psycopg.Connection, host: str, *, text: str, status: int 
 
 def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     """(site, state, count) for `govingest status`."""
-    rows = conn.execute("SELECT site, state, count(*) FROM urls GROUP BY site, state ORDER BY site, state").fetchall()
+    rows = conn.execute("""SELECT site, state, sum(n) FROM url_count_deltas
+                           GROUP BY site, state HAVING sum(n) <> 0 ORDER BY site, state""").fetchall()
     conn.commit()
     return [(r[0], r[1], int(r[2])) for r in rows]
 
@@ -559,7 +594,8 @@ def sites_at_cap(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
     rows = conn.execute(
         f"""SELECT s.name, p.pending, (s.config->>'max_pages')::bigint
             FROM sites s CROSS JOIN LATERAL (
-                SELECT count(*) AS pending FROM urls u WHERE u.site = s.name AND u.state IN ({PENDING_SQL})) p
+                SELECT coalesce(sum(n), 0) AS pending FROM url_count_deltas c
+                WHERE c.site = s.name AND c.state IN ({PENDING_SQL})) p
             WHERE s.config ? 'max_pages' AND p.pending >= (s.config->>'max_pages')::bigint
             ORDER BY s.name""").fetchall()
     conn.commit()
@@ -581,9 +617,9 @@ def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None
 def error_kinds(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
     """(site, error kind, count) of URLs whose last outcome was an error."""
     rows = conn.execute(
-        """SELECT site, last_error_kind, count(*) FROM urls
-           WHERE last_error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
-           GROUP BY site, last_error_kind ORDER BY site, last_error_kind""",
+        """SELECT site, error_kind, sum(n) FROM url_count_deltas
+           WHERE error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
+           GROUP BY site, error_kind HAVING sum(n) <> 0 ORDER BY site, error_kind""",
         {"s": sites},
     ).fetchall()
     conn.commit()
@@ -607,7 +643,8 @@ def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[
 
 def pending_count(conn: psycopg.Connection, sites: list[str]) -> int:
     """URLs of `sites` not yet fetched or in flight (the progress bar's remaining work)."""
-    row = one_row(conn, f"SELECT count(*) FROM urls WHERE site = ANY(%s) AND state IN ({PENDING_SQL})", (sites,))
+    row = one_row(conn, f"""SELECT coalesce(sum(n), 0) FROM url_count_deltas
+                            WHERE site = ANY(%s) AND state IN ({PENDING_SQL})""", (sites,))
     conn.commit()
     return int(row[0])
 

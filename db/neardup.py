@@ -5,9 +5,16 @@ must agree on the clusters, and an in-memory (or Redis) index would be a second
 source of truth. We borrow datasketch's banding parameters (`_optimal_param`, the
 (b, r) that minimise false positives + negatives at threshold 0.8) and keep the
 bands in `doc_lsh_bands (band, hash)` with an index: a new document looks up every
-document sharing a band (one representative per cluster), verifies the estimated
-Jaccard (share of equal MinHash values) from `documents.minhash`, and joins the
-cluster of the closest match.
+document sharing a band, verifies the estimated Jaccard (share of equal MinHash values)
+from `documents.minhash`, and joins the cluster of the closest match.
+
+One representative per cluster: only the document a cluster started with (cluster_id =
+its own id) keeps its bands; a document joining a cluster stores none. Why: members of a
+cluster of reposts share most bands, so with every member's bands a new repost's lookup
+read (and verified) the whole cluster — 3.4 ms into a lone document's cluster, 12 ms into a
+1,000-member one (bench/scale.py). Against the representative the write costs the same at
+any cluster size. The price: a near-copy of a member that is not also within the
+threshold of the representative starts its own cluster (no chaining through members).
 
 Concurrency: two near-duplicates written at the same time would not see each other's
 uncommitted bands. Writers therefore take transaction-scoped advisory locks on their
@@ -127,6 +134,16 @@ def assign_clusters(
         for key in bands:
             in_batch.setdefault(key, []).append(did)
     return result
+
+
+# Read by bench/scale.py, whose filled corpus stores what the write path stores.
+BANDS_FOR_REPRESENTATIVES_ONLY = True
+
+
+def representative_bands(docs: Sequence[tuple[int, Bands]], clusters: dict[int, int]) -> list[tuple[int, Bands]]:
+    """The (document_id, bands) of `docs` whose bands are stored: cluster representatives
+    (cluster id = own id) only; see the module docstring."""
+    return [(did, bands) for did, bands in docs if clusters.get(did, did) == did]
 
 
 def band_rows(docs: Sequence[tuple[int, Bands]]) -> list[tuple[int, int, int]]:

@@ -123,7 +123,7 @@ esac
 case "$role" in
     migrate)        set -- govingest migrate "$@" ;;
     dispatcher)     set -- govingest dispatch "$@" ;;
-    fetch-worker)   set -- celery -A govingest.workers.fleet.app worker --queues fetch --pool threads --concurrency "$(govingest config --get GOVINGEST_FETCH_CONCURRENCY)" --hostname fetch@%h --task-events --without-gossip --without-mingle "$@" ;;
+    fetch-worker)   set -- celery -A govingest.workers.fleet.app worker --queues fetch --pool threads --concurrency "$(govingest config --get GOVINGEST_FETCH_CONCURRENCY)" --prefetch-multiplier 4 --hostname fetch@%h --task-events --without-gossip --without-mingle "$@" ;;
     process-worker) set -- celery -A govingest.workers.fleet.app worker --queues process --pool prefork --concurrency 1 --hostname process@%h --task-events --without-gossip --without-mingle "$@" ;;
     flower)         set -- celery -A govingest.workers.fleet.app flower --address=0.0.0.0 --port=5555 "$@" ;;
     crawl)          set -- govingest crawl "$@" ;;

@@ -211,6 +211,12 @@ SETTINGS: list[Setting] = [
     Setting("process_time_limit", "GOVINGEST_PROCESS_TIME_LIMIT", "60",
             "Hard time limit of one process (parse + store) task, seconds; the soft limit (80%) "
             "ends a hanging parse with a clear failure.", Number(1, SECONDS_A_DAY)),
+    Setting("process_batch", "GOVINGEST_PROCESS_BATCH", "8",
+            "Pages a fetch worker hands to one process task (parsed one by one, written in one "
+            "transaction); 1 sends a message per page.", Number(1, 500)),
+    Setting("process_batch_linger_ms", "GOVINGEST_PROCESS_BATCH_LINGER_MS", "50",
+            "How long a fetch worker holds a stored page waiting for a full process batch, ms.",
+            Number(0, 60_000)),
     Setting("process_max_attempts", "GOVINGEST_PROCESS_MAX_ATTEMPTS", "3",
             "Times a page may be handed to a process worker before its URL is marked failed "
             "(a parse that hangs, blows memory or kills its worker).", Number(1, 100)),
@@ -293,6 +299,8 @@ class Settings:
     fetch_read_timeout: float
     fetch_total_timeout: float
     process_time_limit: int
+    process_batch: int
+    process_batch_linger_ms: int
     process_max_attempts: int
     worker_max_memory_mb: int
     worker_memory_limit_mb: int

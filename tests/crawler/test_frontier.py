@@ -113,3 +113,90 @@ def test_outcomes_leases_and_reaping(conn: psycopg.Connection) -> None:
     time.sleep(0.1)
     assert frontier.reap_expired(conn) == 1
     assert conn.execute("SELECT count(*) FROM urls WHERE state = 'fetching'").fetchone()[0] == 0
+
+
+def test_claim_locks_only_the_hosts_it_claims_from(conn: psycopg.Connection, fresh_database_url: str) -> None:
+    hosts = [f"h{i}" for i in range(6)]
+    add(conn, [f"http://{h}/{i}" for h in hosts for i in range(2)])
+    for h in hosts:
+        frontier.set_host_budget(conn, h, interval=60, concurrency=1)
+        robots_known(conn, h)
+    with psycopg.connect(fresh_database_url) as other:
+        # the first step of a claim of 2 URLs, left holding its locks
+        locked = other.execute(frontier._LOCK_HOSTS, {"sites": None, "limit": 2}).fetchall()
+        assert len(locked) == 2
+        free = conn.execute("SELECT host FROM hosts FOR UPDATE SKIP LOCKED").fetchall()
+        conn.rollback()
+        assert len(free) == 4  # the other four hosts stay claimable by anyone else
+        got = frontier.claim_due(conn, limit=10, lease_seconds=60, owner="o")
+        assert sorted(c.host for c in got) == sorted(set(hosts) - {r[0] for r in locked})
+        other.rollback()
+    got = frontier.claim_due(conn, limit=10, lease_seconds=60, owner="o")
+    assert sorted(c.host for c in got) == sorted(r[0] for r in locked)
+    assert frontier.claim_due(conn, limit=10, lease_seconds=60, owner="o") == []  # one per host per interval
+
+
+def _direct_counts(conn: psycopg.Connection) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]],
+                                                       dict[str, dict[str, int]]]:
+    states = [(r[0], r[1], int(r[2])) for r in conn.execute(
+        "SELECT site, state, count(*) FROM urls GROUP BY 1, 2 ORDER BY 1, 2").fetchall()]
+    errors = [(r[0], r[1], int(r[2])) for r in conn.execute(
+        """SELECT site, last_error_kind, count(*) FROM urls WHERE last_error_kind IS NOT NULL
+           GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()]
+    via: dict[str, dict[str, int]] = {}
+    for site, label, n in conn.execute(
+            """SELECT a.site, CASE WHEN p.id IS NULL THEN 'start' ELSE coalesce(p.dialect, p.kind) END, count(*)
+               FROM urls a LEFT JOIN urls p ON p.id = a.discovered_from WHERE a.kind = 'article'
+               GROUP BY 1, 2""").fetchall():
+        via.setdefault(site, {})[label] = int(n)
+    conn.commit()
+    return states, errors, via
+
+
+def _counted(conn: psycopg.Connection) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]],
+                                                dict[str, dict[str, int]]]:
+    sites = sorted({s for s, _, _ in frontier.site_url_counts(conn)})
+    return frontier.site_url_counts(conn), frontier.error_kinds(conn), frontier.articles_by_dialect(conn, sites)
+
+
+def test_status_counters_follow_every_write(conn: psycopg.Connection) -> None:
+    """The counters of migration 0080 equal the aggregates they replace, through inserts,
+    claims, outcomes, reclassification, a parent's dialect, deletes, and folds."""
+    frontier.upsert_site(conn, "t", {"name": "t"})
+    frontier.add_urls(conn, "s", [NewUrl("http://f/list", "list", "f")], 0, None)
+    lst = conn.execute("SELECT id FROM urls WHERE url = 'http://f/list'").fetchone()[0]
+    frontier.add_urls(conn, "s", [NewUrl(f"http://f/{i}", "article", "f") for i in range(5)], 1, lst)
+    frontier.add_urls(conn, "t", [NewUrl(f"http://g/{i}", "article", "g") for i in range(3)], 0, None)
+    conn.commit()
+    assert _counted(conn) == _direct_counts(conn)
+    for h in ("f", "g"):
+        frontier.set_host_budget(conn, h, interval=0.001, concurrency=10)
+        robots_known(conn, h)
+    claims = []
+    for _ in range(4):
+        claims += frontier.claim_due(conn, limit=10, lease_seconds=60, owner="o")
+        time.sleep(0.005)
+    assert claims and _counted(conn) == _direct_counts(conn)
+    for k, c in enumerate(claims):
+        out = (Outcome("done", status=200, next_fetch_in=3600, dialect="gkmlpt") if c.url_id == lst else
+               Outcome("failed", status=500, error_kind="http_5xx", message="HTTP 500", next_fetch_in=60)
+               if k % 2 else Outcome("done", status=200, next_fetch_in=3600, kind="attachment" if k % 3 == 0 else None))
+        frontier.record_outcome(conn, c.url_id, out, owner="o")
+    conn.commit()
+    assert _counted(conn) == _direct_counts(conn)
+    frontier.fold_counts(conn)
+    assert _counted(conn) == _direct_counts(conn)
+    assert conn.execute("SELECT count(*) FROM url_count_deltas").fetchone()[0] == conn.execute(
+        "SELECT count(DISTINCT (site, state, error_kind, via)) FROM url_count_deltas").fetchone()[0]
+    # the list page read with another dialect: its articles move with it
+    conn.execute("UPDATE urls SET dialect = 'hanweb' WHERE id = %s", (lst,))
+    frontier.reschedule_site(conn, "s")
+    frontier.reap_expired(conn)
+    conn.execute("DELETE FROM urls WHERE url = 'http://g/0'")
+    conn.commit()
+    assert _counted(conn) == _direct_counts(conn)
+    assert frontier.pending_urls(conn, "t") == conn.execute(
+        "SELECT count(*) FROM urls WHERE site = 't' AND state IN ('new', 'fetching')").fetchone()[0]
+    conn.execute("TRUNCATE urls CASCADE")
+    conn.commit()
+    assert _counted(conn) == ([], [], {})

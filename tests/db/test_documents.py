@@ -133,6 +133,11 @@ def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Co
     rows = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params([(-1, bands)])).fetchall()
     assert [(r[0], r[2]) for r in rows] == [(-1, first)]
     assert len(bands) > 1
+    # one representative per cluster: only the first repost keeps its bands, so the lookup
+    # reads one row per band whatever the cluster's size
+    assert count(conn, "SELECT count(DISTINCT document_id) FROM doc_lsh_bands") == 1
+    assert count(conn, "SELECT count(*) FROM doc_lsh_bands") == len(bands)
+    assert {r[0] for r in conn.execute("SELECT document_id FROM doc_lsh_bands")} == {first}
 
 
 def test_concurrent_near_duplicates_join_one_cluster(migrated_database_url: str) -> None:

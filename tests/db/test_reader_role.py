@@ -9,7 +9,8 @@ import pytest
 from govingest.parsers.model import Citation
 from tests.db.helpers import add_url, make_doc, write_one
 
-VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations", "v_list_pages"]
+VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations", "v_list_pages",
+         "v_url_counts", "v_document_counts"]
 
 
 def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_url: str) -> None:

@@ -67,6 +67,7 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,
         "worker_send_task_events": False,
+        "worker_disable_rate_limits": True,  # govingest never sets a Celery rate limit: skip its bookkeeping
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "task_store_errors_even_if_ignored": False,
     }
@@ -92,6 +93,18 @@ def send_fetch(a: Celery, url_id: int, lease: str) -> None:
 
 def send_process(a: Celery, page_id: int) -> None:
     a.send_task(PROCESS_TASK, args=[page_id, time.time()], queue=PROCESS_QUEUE)
+
+
+def send_process_batch(a: Celery, page_ids: list[int]) -> None:
+    """One `process` message for several pages; its time limits grow with the batch (each
+    page keeps its own parse deadline inside, `parsers.timeout`)."""
+    if len(page_ids) == 1:
+        send_process(a, page_ids[0])
+        return
+    n = len(page_ids)
+    a.send_task(PROCESS_TASK, args=[page_ids[0], time.time()], kwargs={"batch": page_ids[1:]},
+                queue=PROCESS_QUEUE, time_limit=settings.process_time_limit * n,
+                soft_time_limit=max(1.0, settings.process_time_limit * 0.8) * n)
 
 
 app = make_app(settings)

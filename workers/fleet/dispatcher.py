@@ -9,7 +9,9 @@ dispatchers and workers. Each round:
 2. claim due URLs within each host's budget under a lease token unique to this round,
    and enqueue `fetch(url_id, token)` — the token is what makes late or duplicate
    messages harmless (the task checks the lease is still its own);
-3. re-enqueue pages whose `process` message was lost (stamped long ago, never done).
+3. re-enqueue pages whose `process` message was lost (stamped long ago, never done);
+4. now and then, fold the URL/document count deltas the writes append (migration 0080),
+   so `govingest status` keeps reading a few hundred rows however large the frontier.
 
 Two dispatchers running at once never hand out the same URL or page: both claims lock
 rows with SKIP LOCKED and commit the lease before any message is sent. When sending
@@ -89,9 +91,11 @@ class Dispatcher:
     name: str = field(default_factory=lambda: f"dispatch:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     totals: DispatchTotals = field(default_factory=DispatchTotals)
     housekeeping_seconds: float = 1.0
+    fold_seconds: float = 10.0
     _conn: psycopg.Connection | None = field(default=None, repr=False)
     _round: int = 0
     _outstanding: int = 0
+    _folded_at: float = 0.0
 
     # -- one round -------------------------------------------------------------------
     def _connection(self) -> psycopg.Connection:
@@ -99,6 +103,9 @@ class Dispatcher:
             from govingest.db.connect import connect
 
             self._conn = connect(self.database_url)
+            # woken when a fetch ends (a host at its concurrency limit has room again)
+            self._conn.execute(f"LISTEN {frontier.LEASE_FREED_CHANNEL}")
+            self._conn.commit()
         return self._conn
 
     def close(self) -> None:
@@ -118,6 +125,9 @@ class Dispatcher:
         owner = f"{self.name}:{self._round}"
         if housekeeping:
             self._outstanding = fleet_db.outstanding_leases(conn)
+            if time.monotonic() - self._folded_at >= self.fold_seconds:
+                frontier.fold_counts(conn)
+                self._folded_at = time.monotonic()
         room = min(self.batch, self.max_outstanding - self._outstanding)
         sent: list[int] = []
         try:
@@ -157,10 +167,25 @@ class Dispatcher:
             until = frontier.seconds_until_due(self._connection(), sites=self.sites)
         except psycopg.Error:
             return self.idle_sleep
-        if until is None:
+        if until is None or until < 0.005:
+            # "due now" right after a round that claimed nothing: the due hosts are at their
+            # concurrency limit; a fetch ending wakes the wait (`_wait`, LEASE_FREED_CHANNEL)
             return self.idle_sleep
-        # floor: a host at its concurrency limit reports "due now" until a fetch ends
-        return min(self.idle_sleep, max(0.005, until))
+        return min(self.idle_sleep, until)
+
+    def _wait(self, stop: threading.Event, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early when a lease ends (LEASE_FREED_CHANNEL): the
+        dispatcher neither spins while hosts are at their concurrency limit nor leaves a
+        freed slot idle until its next poll."""
+        try:
+            conn = self._connection()
+            for _ in conn.notifies(timeout=min(seconds, 1.0), stop_after=1):
+                pass
+            while conn.pgconn.notifies() is not None:  # several ended at once: one round serves all
+                pass
+        except psycopg.Error:
+            self.close()
+            stop.wait(min(seconds, 1.0))
 
     # -- the loop --------------------------------------------------------------------
     def run(self, stop: threading.Event, *, until_settled: bool = False, linger_seconds: float = 15.0,
@@ -207,7 +232,7 @@ class Dispatcher:
             if r.claimed == 0 and r.pages_requeued == 0:
                 if until_settled and chores and self.settled(linger_seconds):
                     break
-                stop.wait(self._idle_seconds())
+                self._wait(stop, self._idle_seconds())
         self.close()
         return self.totals
 

@@ -156,7 +156,7 @@ class Fleet:
         node_dir = self.work_dir / name
         (node_dir / "metrics").mkdir(parents=True, exist_ok=True)
         if queue == "fetch":
-            pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency)]
+            pool = ["-P", "threads", "-c", str(self.options.fetch_concurrency), "--prefetch-multiplier", "4"]
         else:
             pool = ["-P", "prefork", "-c", str(self.options.process_concurrency)]
         cmd = [sys.executable, "-m", "celery", "-A", app_module or self.options.app_module, "worker", "-Q", queue, *pool,
@@ -411,6 +411,7 @@ def status_lines(conn: psycopg.Connection, redis_url: str | None) -> list[str]:
         "fleet",
         f"  queue depths: {queues}",
         f"  leased URLs: {s.leased} (expired, waiting for the reaper: {s.expired}); oldest lease ends {oldest}",
-        f"  due now, not leased: {s.due}; pages waiting for processing: {s.awaiting_process}",
+        f"  due now, not leased: {s.due}{'+' if s.due >= fleet_db.DUE_COUNT_CAP else ''}; "
+        f"pages waiting for processing: {s.awaiting_process}",
         f"  last minute: {s.fetched_last_minute} pages fetched, {s.processed_last_minute} pages processed",
     ]

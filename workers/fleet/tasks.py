@@ -8,6 +8,13 @@ p"; the page's own row says whether that already happened and how many times it 
 tried, so a page that hangs the parser or kills its worker ends `failed` after
 `GOVINGEST_PROCESS_MAX_ATTEMPTS` instead of cycling forever.
 
+Process messages carry a micro-batch: the fetch worker holds stored pages for up to
+`GOVINGEST_PROCESS_BATCH_LINGER_MS` and sends `GOVINGEST_PROCESS_BATCH` of them per message
+(`_Batcher`); the process task parses them one by one and writes their documents in one
+transaction (`process_pages`, the bulk write path), so the per-message, per-commit and
+per-round-trip costs are shared. A page tried before goes alone (`fleet_db.begin_batch`),
+so a page that kills its worker still fails by itself after its own attempts.
+
 A task that cannot reach PostgreSQL retries with backoff; if it gives up, nothing is
 lost: the lease expires and the reaper hands the URL out again, or the page stays
 marked as waiting and the dispatcher enqueues it again.
@@ -23,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from celery import signals
 from celery.exceptions import SoftTimeLimitExceeded
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -41,12 +49,13 @@ from govingest.workers.fleet.app import (
     PROCESS_TASK,
     app,
     send_process,
+    send_process_batch,
     settings,
     task_context,
 )
 from govingest.workers.observe import metrics
 from govingest.workers.stages.fetch import fetch_url, record_internal_error
-from govingest.workers.stages.process import process_page
+from govingest.workers.stages.process import process_page, process_pages
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +119,60 @@ class _ProcessLocal:
 
 
 _local = _ProcessLocal()
+
+
+class _Batcher:
+    """Stored pages waiting to be sent to the process queue as one message.
+
+    Sent when `size` are waiting or the oldest has waited `linger` seconds. Nothing is lost
+    if the worker dies holding some: a stored page that is never processed is found by the
+    dispatcher's sweep (`claim_stale_pages`, counted from `fetched_at` when unstamped) and
+    sent again. Pages are stamped `process_enqueued_at` per batch, just before the send.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: list[int] = []
+        self.timer: threading.Timer | None = None
+
+    def add(self, page_id: int) -> None:
+        with self.lock:
+            self.ids.append(page_id)
+            full = len(self.ids) >= settings.process_batch
+            if not full and self.timer is None:
+                self.timer = threading.Timer(settings.process_batch_linger_ms / 1000, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            ids, self.ids = self.ids, []
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+        if not ids:
+            return
+        try:
+            with _local.get_pool().connection() as conn:
+                fleet_db.mark_enqueued_many(conn, ids)
+        except DATABASE_DOWN as exc:  # unstamped pages are swept from fetched_at: send anyway
+            log.warning("could not stamp pages as enqueued", extra={"error": str(exc)[:200]})
+        try:
+            send_process_batch(app, ids)
+        except Exception as exc:  # broker down: the dispatcher's sweep re-sends them
+            log.warning("could not enqueue process; the dispatcher will re-send it",
+                        extra={"page_ids": ids, "error": f"{type(exc).__name__}: {exc}"[:300]})
+
+
+_batcher = _Batcher()
+
+
+@signals.worker_shutdown.connect
+def _flush_on_shutdown(**_: Any) -> None:
+    """A worker stopping cleanly sends what it holds rather than leave it to the sweep."""
+    _batcher.flush()
 
 
 def _is_thread_pool() -> bool:
@@ -178,6 +241,11 @@ def _fetch(url_id: int, lease: str) -> None:
             log.info("fetched; nothing to process", extra={"status": outcome.status, "state": outcome.state,
                                                            "error_kind": outcome.error_kind})
             return
+        if settings.process_batch > 1:
+            _batcher.add(outcome.page_id)
+            log.info("fetched; page sent to process", extra={"page_id": outcome.page_id, "status": outcome.status,
+                                                              "batched": True})
+            return
         # Stamp first, send second: if the send is lost the dispatcher finds the stamp.
         fleet_db.mark_enqueued(conn, outcome.page_id)
         try:
@@ -191,14 +259,18 @@ def _fetch(url_id: int, lease: str) -> None:
 
 @app.task(name=PROCESS_TASK, bind=True, max_retries=RETRY_LIMIT,
           soft_time_limit=_soft(settings.process_time_limit), time_limit=settings.process_time_limit)
-def process(self: Any, page_id: int, enqueued_at: float | None = None) -> None:
-    """Parse one stored page and write its document, once."""
+def process(self: Any, page_id: int, enqueued_at: float | None = None, batch: list[int] | None = None) -> None:
+    """Parse one stored page (and the pages of `batch`) and write their documents, once."""
     with _task_logging(self.request.id, page_id=page_id):
-        _observe_lag(PROCESS_QUEUE, enqueued_at)
+        for _ in range(1 + len(batch or ())):  # lag, like the parse time, is counted per page
+            _observe_lag(PROCESS_QUEUE, enqueued_at)
         try:
             started = time.perf_counter()
-            _process(page_id)
-            metrics.PARSE_DURATION.observe(time.perf_counter() - started)
+            if batch:
+                _process_batch([page_id, *batch])
+            else:
+                _process(page_id)
+                metrics.PARSE_DURATION.observe(time.perf_counter() - started)
         except DATABASE_DOWN as exc:
             log.warning("PostgreSQL unavailable during process; retrying", extra={"error": str(exc)[:200]})
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
@@ -234,22 +306,68 @@ def _process(page_id: int) -> None:
             outcome, error = None, MemoryError.__name__
         if (outcome is None or outcome.kind == "failed") and SoftTimeLimitExceeded.__name__ in error:
             conn.rollback()
-            _fail(conn, page_id, ErrorKind.PARSE_TIMEOUT,
-                  f"parsing page {page_id} took longer than {_soft(limit):.0f} s (soft time limit) and was "
-                  "stopped; the raw page is kept — fix the parser or raise GOVINGEST_PROCESS_TIME_LIMIT, "
-                  "then run `govingest reparse`")
+            _fail(conn, page_id, ErrorKind.PARSE_TIMEOUT, _timeout_message(page_id))
             return
         if outcome is None or (outcome.kind == "failed" and MemoryError.__name__ in error):
             conn.rollback()
-            _fail(conn, page_id, ErrorKind.PARSE_MEMORY,
-                  f"parsing page {page_id} exceeded the worker memory cap of "
-                  f"{settings.worker_memory_limit_mb} MB and was stopped; the raw page is kept — fix the "
-                  "parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, then run `govingest reparse`")
+            _fail(conn, page_id, ErrorKind.PARSE_MEMORY, _memory_message(page_id))
             return
         conn.commit()
         metrics.DOCUMENTS.labels(outcome.kind).inc()
         log.info("processed", extra={"outcome": outcome.kind, "document_id": outcome.document_id,
                                      "error": outcome.error, "stats": stats.as_dict()})
+
+
+def _process_batch(page_ids: list[int]) -> None:
+    """Pages never tried before: parsed one by one, documents written in one transaction.
+    Pages tried before, and every page of a batch a time or memory limit stopped, are sent
+    again one per message, where the single-page rules (attempts, named failures) apply."""
+    stats = Stats()
+    started = time.perf_counter()
+    with _local.get_pool().connection() as conn:
+        fresh = fleet_db.begin_batch(conn, page_ids)
+        alone = [p for p in page_ids if p not in set(fresh)]
+        if fresh:
+            try:
+                outcomes = process_pages(conn, fresh, stats=stats, batch_size=len(fresh))
+            except (SoftTimeLimitExceeded, MemoryError) as exc:
+                conn.rollback()
+                log.warning("process batch stopped by a limit; its pages go one by one",
+                            extra={"page_ids": fresh, "error": type(exc).__name__})
+                alone += fresh
+                outcomes = []
+            conn.commit()
+            for o in outcomes:  # a limit hit inside the parser is named on the URL, as alone
+                error = (o.error or "") if o.kind == "failed" else ""
+                if MemoryError.__name__ in error:
+                    _fail(conn, o.page_id, ErrorKind.PARSE_MEMORY, _memory_message(o.page_id))
+                elif SoftTimeLimitExceeded.__name__ in error:
+                    _fail(conn, o.page_id, ErrorKind.PARSE_TIMEOUT, _timeout_message(o.page_id))
+                else:
+                    metrics.DOCUMENTS.labels(o.kind).inc()
+            per_page = (time.perf_counter() - started) / max(1, len(outcomes))
+            ctx = task_context.get({})
+            for o in outcomes:  # one line and one parse-time sample per page, as alone
+                metrics.PARSE_DURATION.observe(per_page)
+                task_context.set({**ctx, "page_id": o.page_id, "url_id": o.url_id})
+                log.info("processed", extra={"outcome": o.kind, "document_id": o.document_id, "error": o.error,
+                                             "batch": len(fresh)})
+            task_context.set(ctx)
+            log.debug("processed batch", extra={"pages": len(fresh), "stats": stats.as_dict()})
+    for page_id in alone:
+        send_process(app, page_id)
+
+
+def _timeout_message(page_id: int) -> str:
+    return (f"parsing page {page_id} took longer than {_soft(settings.process_time_limit):.0f} s (soft time limit) "
+            "and was stopped; the raw page is kept — fix the parser or raise GOVINGEST_PROCESS_TIME_LIMIT, "
+            "then run `govingest reparse`")
+
+
+def _memory_message(page_id: int) -> str:
+    return (f"parsing page {page_id} exceeded the worker memory cap of {settings.worker_memory_limit_mb} MB and "
+            "was stopped; the raw page is kept — fix the parser or raise GOVINGEST_WORKER_MEMORY_LIMIT_MB, "
+            "then run `govingest reparse`")
 
 
 def _fail(conn: psycopg.Connection, page_id: int, kind: ErrorKind, message: str) -> None:

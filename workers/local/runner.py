@@ -178,6 +178,7 @@ class _Crawl:
         self.lock = threading.Lock()
         self.requests = 0
         self.started = time.monotonic()
+        self.folded_at = self.started
         self.progress = progress
         self.on_fetch = on_fetch
         self.pool: ConnectionPool = make_pool(database_url, min_size=1, max_size=options.threads + 1)
@@ -202,6 +203,7 @@ class _Crawl:
             self.in_flight = {f for f in self.in_flight if not f.done()}
             claims = self._claim()
             self._show_progress()
+            self._fold_counts()
             if claims:
                 continue
             wait_for = frontier.seconds_until_due(self.control, sites=self.names)
@@ -230,6 +232,13 @@ class _Crawl:
             wait(self.in_flight, timeout=pause, return_when=FIRST_COMPLETED)
         else:
             stop.wait(pause)
+
+    def _fold_counts(self) -> None:
+        """Every 10 s, fold the count deltas this crawl's writes append (migration 0080), as
+        the fleet's dispatcher does, so `govingest status` reads stay small."""
+        if time.monotonic() - self.folded_at >= 10.0:
+            frontier.fold_counts(self.control)
+            self.folded_at = time.monotonic()
 
     def _show_progress(self) -> None:
         if self.progress is None or not self.progress.wants_update():
