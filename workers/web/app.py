@@ -49,8 +49,9 @@ def create_app(database_url: str) -> FastAPI:
                               "(read-only; the views of docs/consumers.md).")
     app.state.pool = pool
 
-    def filters(site: str | None, since: date | None, until: date | None, kind: str | None) -> SearchFilters:
-        return SearchFilters(site=site or None, since=since, until=until, kind=kind or None)
+    def filters(site: str | None, since: str | None, until: str | None, kind: str | None) -> SearchFilters:
+        """Filters of a form or a query string: empty fields mean no filter."""
+        return SearchFilters(site=site or None, since=_day(since), until=_day(until), kind=kind or None)
 
     def run_search(q: str, f: SearchFilters, limit: int, offset: int = 0) -> list[reader.Hit]:
         if not any(ch.isalnum() for ch in q):
@@ -65,15 +66,15 @@ def create_app(database_url: str) -> FastAPI:
         return TEMPLATES.TemplateResponse(request, "home.html", {"sites": sites, "q": ""})
 
     @app.get("/search", response_class=HTMLResponse, summary="Search results as HTML")
-    def search_page(request: Request, q: str = "", site: str | None = None, since: date | None = None,
-                    until: date | None = None, kind: str | None = None, page: int = Query(1, ge=1)) -> Response:
+    def search_page(request: Request, q: str = "", site: str | None = None, since: str | None = None,
+                    until: str | None = None, kind: str | None = None, page: int = Query(1, ge=1)) -> Response:
         f = filters(site, since, until, kind)
         hits = run_search(q, f, PAGE + 1, (page - 1) * PAGE)
         return TEMPLATES.TemplateResponse(request, "search.html", {
             "q": q, "f": f, "hits": hits[:PAGE], "page": page, "more": len(hits) > PAGE})
 
     @app.get("/api/search", summary="Search: a list of hits (url, title, snippet as HTML, …)")
-    def api_search(q: str, site: str | None = None, since: date | None = None, until: date | None = None,
+    def api_search(q: str, site: str | None = None, since: str | None = None, until: str | None = None,
                    kind: str | None = None, limit: int = Query(20, ge=1, le=200)) -> list[dict[str, Any]]:
         return [h.to_json() for h in run_search(q, filters(site, since, until, kind), limit)]
 
@@ -130,6 +131,15 @@ def create_app(database_url: str) -> FastAPI:
         pool.close()
 
     return app
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
 def _jsonable(value: Any) -> Any:
