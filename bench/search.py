@@ -133,7 +133,7 @@ def known_queries(docs: list[tuple[str, str, str]], rng: random.Random) -> list[
     out = []
     for url, title, text in docs:
         out.append((title, url))
-        runs = [r for r in re.findall(r"[\u4e00-\u9fff]{8,}", text)]
+        runs = list(re.findall(r"[\u4e00-\u9fff]{8,}", text))
         for run in rng.sample(runs, min(2, len(runs))):
             k = rng.randint(4, 8)
             s = rng.randint(0, len(run) - k)

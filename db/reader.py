@@ -196,7 +196,8 @@ def search(conn: psycopg.Connection, q: str, *, words: Sequence[str] = (), filte
                                           issuer => %(issuer)s, doc_number => %(doc_number)s, kind => %(kind)s,
                                           lim => %(lim)s, words => %(words)s, skip => %(skip)s)""",
         {"q": q, **filters.__dict__, "lim": limit, "words": list(words) or None, "skip": offset}).fetchall()
-    return [Hit(*r[:9], float(r[9]), r[10]) for r in rows]
+    return [Hit(document_id=r[0], url=r[1], site=r[2], title=r[3], published_at=r[4], published_date=r[5], kind=r[6],
+                issuer=r[7], doc_number=r[8], rank=float(r[9]), snippet=r[10]) for r in rows]
 
 
 # --- documents and sites (the web app) ------------------------------------------------------

@@ -11,6 +11,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date, datetime
 from typing import IO, Any
 
@@ -82,20 +83,17 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "parquet" and not args.output:
         raise UserError("parquet is a binary file format: give --output FILE.parquet")
     names = [n for n, _ in EXPORT_COLUMNS]
-    with connect_reader(resolve_database_url(Settings.from_env())) as conn:
+    with connect_reader(resolve_database_url(Settings.from_env())) as conn, ExitStack() as files:
         total = export_count(conn, site=args.site, since=args.since, kind=args.kind)
         batches = export_rows(conn, site=args.site, since=args.since, kind=args.kind)
-        out: IO[str] | None = None
-        if args.format != "parquet":
-            out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-        try:
-            written = (_parquet(batches, args.output) if out is None
-                       else _jsonl(batches, out, names) if args.format == "jsonl" else _csv(batches, out, names))
-            with tqdm(total=total, unit="doc", file=sys.stderr, disable=None, desc="export") as bar:
-                for n in written:
-                    bar.update(n)
-        finally:
-            if out is not None and out is not sys.stdout:
-                out.close()
+        if args.format == "parquet":
+            written = _parquet(batches, args.output)
+        else:
+            out: IO[str] = (files.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+                            if args.output else sys.stdout)
+            written = _jsonl(batches, out, names) if args.format == "jsonl" else _csv(batches, out, names)
+        with tqdm(total=total, unit="doc", file=sys.stderr, disable=None, desc="export") as bar:
+            for n in written:
+                bar.update(n)
     print(f"exported {total} document(s)" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
     return 0
