@@ -104,3 +104,23 @@ def test_reparse_with_a_newer_parser_reindexes_unchanged_documents(corpus: str) 
         full, grams = (conn.execute("SELECT %s::tsvector::text", (v,)).fetchone()[0]  # type: ignore[index]
                        for v in (search_vector(doc.title, doc.text, None), grams_vector(doc.title, doc.text, None)))
         assert row[1] == full != grams  # the segmenter's words are back
+
+
+def test_sql_and_python_bigrams_agree_on_any_text(migrated_database_url: str) -> None:
+    """Property: whatever the mix of Chinese runs, ASCII, punctuation and whitespace."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("安全生产条例市县单第abcXYZ019，。 \n《》、〔〕-_'\\\"㐀豈"))
+    with psycopg.connect(migrated_database_url) as conn:
+
+        @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.text(alphabet, max_size=12) | st.none(), st.text(alphabet, max_size=80),
+               st.text(alphabet, max_size=8) | st.none())
+        def check(title: str | None, body: str, number: str | None) -> None:
+            python = conn.execute("SELECT %s::tsvector::text", (grams_vector(title, body, number),)).fetchone()
+            sql = conn.execute("SELECT govingest_search_grams_vector(%s, %s, %s)::text",
+                               (title, body, number)).fetchone()
+            assert python == sql
+
+        check()
