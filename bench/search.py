@@ -11,8 +11,8 @@ issuers, document numbers and dates. Every document gets its `search_tsv` from
 `parsers.search.search_vector`, the write path's function; rows are loaded with COPY (the
 write path itself is measured by bench/store.py).
 
-Queries with known answers: for each fixture document, its title and two phrases of 4–8
-characters taken from its body. A query is answered when its document is among the first
+Queries with known answers: for each fixture document, its title and two phrases of 8–12
+characters taken from its body (short enough to be typed, long enough to name one text). A query is answered when its document is among the first
 10 hits. Latency: each known-answer query and a set of common-term queries (one to three
 frequent words, some with a site or date filter), run through `govingest_search` as
 govingest_reader with the query's segmenter words, as `govingest search` and the app do;
@@ -92,7 +92,7 @@ def generated(n: int, words: list[str], weights: list[float], rng: random.Random
 def load(conn: psycopg.Connection, rows, batch: int = 2000) -> int:
     """COPY urls and documents (search_tsv from the write path's function)."""
     n = 0
-    conn.execute("DROP INDEX IF EXISTS documents_search_tsv_idx")
+    conn.execute("DROP INDEX IF EXISTS search_index_grams_idx")
     buf: list = []
 
     def flush() -> None:
@@ -120,8 +120,9 @@ def load(conn: psycopg.Connection, rows, batch: int = 2000) -> int:
         flush()
     print(file=sys.stderr)
     t = time.perf_counter()
-    conn.execute("CREATE INDEX documents_search_tsv_idx ON documents USING gin (search_tsv)")
+    conn.execute("CREATE INDEX search_index_grams_idx ON search_index USING gin (grams)")
     conn.execute("ANALYZE documents")
+    conn.execute("ANALYZE search_index")
     print(f"  GIN index built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return n
 
@@ -133,9 +134,9 @@ def known_queries(docs: list[tuple[str, str, str]], rng: random.Random) -> list[
     out = []
     for url, title, text in docs:
         out.append((title, url))
-        runs = list(re.findall(r"[\u4e00-\u9fff]{8,}", text))
+        runs = list(re.findall(r"[\u4e00-\u9fff]{12,}", text))
         for run in rng.sample(runs, min(2, len(runs))):
-            k = rng.randint(4, 8)
+            k = rng.randint(8, 12)
             s = rng.randint(0, len(run) - k)
             out.append((run[s:s + k], url))
     return out
@@ -165,9 +166,11 @@ def main() -> None:
             n = load(conn, [*fixtures, *generated(args.docs, words, weights, rng)])
             print(f"corpus: {n} documents ({len(docs)} fixture documents, vocabulary {len(words)} words), "
                   f"loaded and indexed in {time.perf_counter() - t:.0f} s")
-            size = conn.execute("SELECT pg_size_pretty(pg_relation_size('documents_search_tsv_idx')), "
+            size = conn.execute("SELECT pg_size_pretty(pg_relation_size('search_index_grams_idx')), "
+                                "pg_size_pretty(pg_total_relation_size('search_index')), "
                                 "pg_size_pretty(pg_total_relation_size('documents'))").fetchone()
-            print(f"GIN index {size[0]}, documents table with TOAST and indexes {size[1]}")
+            print(f"GIN index {size[0]}; search_index with TOAST and indexes {size[1]}; "
+                  f"documents with TOAST and indexes {size[2]}")
 
             queries = known_queries(docs, rng)
             common = [" ".join(rng.sample(words[20:400], rng.randint(1, 3))) for _ in range(60)]

@@ -80,20 +80,62 @@ DROP TRIGGER IF EXISTS documents_search_tsv_default ON documents;
 CREATE TRIGGER documents_search_tsv_default BEFORE INSERT OR UPDATE ON documents
     FOR EACH ROW EXECUTE FUNCTION documents_search_tsv_default();
 
+-- The positional vector is read for ranking the best candidates only: stored uncompressed
+-- (EXTERNAL), reading it is a copy, not a decompression.
+ALTER TABLE documents ALTER COLUMN search_tsv SET STORAGE EXTERNAL;
+
+-- What matching reads: one narrow row per document (filters and the vector stripped of
+-- positions and weights) with the GIN index. Why apart from documents: a common term
+-- matches tens of thousands of documents; finding the newest of them reads each match's
+-- row, and documents' rows are wide (inline text), these are not. Kept by a trigger.
+CREATE TABLE IF NOT EXISTS search_index (
+    document_id     bigint PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    site            text NOT NULL,
+    kind            text NOT NULL,
+    published_date  date NULL,
+    grams           tsvector NOT NULL
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON search_index TO govingest_writer;
+
+CREATE OR REPLACE FUNCTION documents_search_index() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_index (document_id, site, kind, published_date, grams)
+    VALUES (NEW.id, NEW.site, NEW.kind, NEW.published_date, strip(NEW.search_tsv))
+    ON CONFLICT (document_id) DO UPDATE
+        SET site = EXCLUDED.site, kind = EXCLUDED.kind, published_date = EXCLUDED.published_date,
+            grams = EXCLUDED.grams;
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS documents_search_index_insert ON documents;
+CREATE TRIGGER documents_search_index_insert AFTER INSERT ON documents
+    FOR EACH ROW EXECUTE FUNCTION documents_search_index();
+DROP TRIGGER IF EXISTS documents_search_index_update ON documents;
+CREATE TRIGGER documents_search_index_update AFTER UPDATE ON documents
+    FOR EACH ROW WHEN (OLD.search_tsv IS DISTINCT FROM NEW.search_tsv OR OLD.site IS DISTINCT FROM NEW.site
+                       OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.published_date IS DISTINCT FROM NEW.published_date)
+    EXECUTE FUNCTION documents_search_index();
+
 UPDATE documents SET search_tsv = govingest_search_grams_vector(title, text, doc_number) WHERE search_tsv IS NULL;
-CREATE INDEX IF NOT EXISTS documents_search_tsv_idx ON documents USING gin (search_tsv);
-CREATE INDEX IF NOT EXISTS documents_kind_idx ON documents (kind);
-CREATE INDEX IF NOT EXISTS documents_published_order_idx ON documents (published_date DESC NULLS LAST, id DESC);
+INSERT INTO search_index (document_id, site, kind, published_date, grams)
+SELECT id, site, kind, published_date, strip(search_tsv) FROM documents
+ON CONFLICT (document_id) DO NOTHING;
+CREATE INDEX IF NOT EXISTS search_index_grams_idx ON search_index USING gin (grams);
+CREATE INDEX IF NOT EXISTS search_index_published_idx ON search_index (published_date DESC NULLS LAST, document_id DESC);
 
 -- The query: each run of the query as a phrase of its bigrams (a one-character run as a
 -- prefix), runs ANDed; OR all of `words` (the segmenter's words of the query, which the
 -- CLI and the app pass) ANDed. NULL when the query has no searchable character.
-CREATE OR REPLACE FUNCTION govingest_search_query(q text, words text[] DEFAULT NULL) RETURNS tsquery
+-- With phrase => false the bigrams of a run are ANDed instead (what search_index, with no
+-- positions, answers from its index alone).
+CREATE OR REPLACE FUNCTION govingest_search_query(q text, words text[] DEFAULT NULL, phrase boolean DEFAULT true)
+RETURNS tsquery
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     WITH parts AS (
         SELECT r.pos, CASE WHEN NOT r.cjk THEN '''' || lower(r.run) || ''''
                            WHEN length(r.run) = 1 THEN '''' || r.run || ''':*'
-                           ELSE (SELECT string_agg('''' || substr(r.run, i, 2) || '''', ' <-> ' ORDER BY i)
+                           ELSE (SELECT string_agg('''' || substr(r.run, i, 2) || '''', CASE WHEN phrase THEN ' <-> ' ELSE ' & ' END ORDER BY i)
                                  FROM generate_series(1, length(r.run) - 1) i) END AS part
         FROM govingest_search_runs(q, 1) r),
     grams AS (SELECT '(' || string_agg(part, ' & ' ORDER BY pos) || ')' AS g FROM parts),
@@ -140,20 +182,21 @@ BEGIN
 END
 $$;
 
--- What search reads: the filter columns, the body for snippets and the vector.
+-- What search reads: search_index's narrow row (matching) and the document's columns (ranking,
+-- snippets). A LEFT JOIN on the key: a query using search_index's columns only skips documents.
 CREATE OR REPLACE VIEW v_search AS
-SELECT d.id AS document_id, d.url, d.site, d.title, d.published_at, d.published_date, d.kind,
-       d.issuer, d.doc_number, d.text, d.search_tsv
-FROM documents d
+SELECT si.document_id, d.url, si.site, d.title, d.published_at, si.published_date, si.kind,
+       d.issuer, d.doc_number, d.text, d.search_tsv, si.grams
+FROM search_index si LEFT JOIN documents d ON d.id = si.document_id
 WHERE govingest_reader_guard();
 GRANT SELECT ON v_search TO govingest_reader;
 
--- Ranked hits: documents holding the query as written (adjacent characters) before those
--- holding only its words apart; then title matches (weight A), then the newest. Filters are optional;
--- `issuer` matches a part of the issuer, `doc_number` the whole number. Ranking reads each
--- match's vector, so it ranks the newest 1000 matches: a rare term is ranked over all of
--- them, a very common one (half the corpus) over its newest 1000, found by walking
--- documents_published_order_idx instead of reading every match (p95 bound, bench/search.py).
+-- Ranked hits. Matching: every bigram of each run of the query (or all the query's words)
+-- in search_index, newest first, at most 300 candidates: a rare query is ranked over all its
+-- matches, a common one (a tenth of the corpus) over its newest 300. Ranking reads each
+-- candidate's positional vector: documents holding the query as written (characters
+-- adjacent) first, then ts_rank (title matches weigh most, weight A), then the newest.
+-- Filters are optional; `issuer` matches a part of the issuer, `doc_number` the whole number.
 CREATE OR REPLACE FUNCTION govingest_search(
     q text, site text DEFAULT NULL, since date DEFAULT NULL, until date DEFAULT NULL,
     issuer text DEFAULT NULL, doc_number text DEFAULT NULL, kind text DEFAULT NULL,
@@ -161,26 +204,31 @@ CREATE OR REPLACE FUNCTION govingest_search(
 RETURNS TABLE (document_id bigint, url text, site text, title text, published_at text,
                published_date date, kind text, issuer text, doc_number text, rank real, snippet text)
 LANGUAGE sql STABLE AS $$
-    WITH query AS (SELECT govingest_search_query(govingest_search.q, govingest_search.words) AS tsq,
+    WITH query AS (SELECT govingest_search_query(govingest_search.q, govingest_search.words, false) AS matching,
+                          govingest_search_query(govingest_search.q, govingest_search.words) AS tsq,
                           govingest_search_query(govingest_search.q) AS exact),
     matches AS (
-        SELECT s.document_id, s.search_tsv, s.published_date
+        SELECT s.document_id, s.published_date
         FROM v_search s, query
-        WHERE s.search_tsv @@ query.tsq
+        WHERE s.grams @@ query.matching
           AND (govingest_search.site IS NULL OR s.site = govingest_search.site)
           AND (govingest_search.since IS NULL OR s.published_date >= govingest_search.since)
           AND (govingest_search.until IS NULL OR s.published_date <= govingest_search.until)
-          AND (govingest_search.issuer IS NULL OR s.issuer LIKE '%' || govingest_search.issuer || '%')
-          AND (govingest_search.doc_number IS NULL OR s.doc_number = govingest_search.doc_number)
           AND (govingest_search.kind IS NULL OR s.kind = govingest_search.kind)
+          AND (govingest_search.issuer IS NULL AND govingest_search.doc_number IS NULL
+               OR EXISTS (SELECT 1 FROM v_documents x WHERE x.document_id = s.document_id
+                          AND (govingest_search.issuer IS NULL OR x.issuer LIKE '%' || govingest_search.issuer || '%')
+                          AND (govingest_search.doc_number IS NULL OR x.doc_number = govingest_search.doc_number)))
         ORDER BY s.published_date DESC NULLS LAST, s.document_id DESC
-        LIMIT 1000),
+        LIMIT 300),
+    ranked AS (
+        SELECT m.document_id, m.published_date, s.search_tsv @@ query.exact AS exact,
+               s.search_tsv @@ query.tsq AS matched, ts_rank(s.search_tsv, query.tsq) AS r
+        FROM matches m JOIN v_search s ON s.document_id = m.document_id, query),
     hits AS (
-        SELECT m.document_id,
-               ts_rank(m.search_tsv, query.tsq) + CASE WHEN m.search_tsv @@ query.exact THEN 1 ELSE 0 END AS rank,
-               m.published_date
-        FROM matches m, query
-        ORDER BY rank DESC, m.published_date DESC NULLS LAST, m.document_id DESC
+        SELECT document_id, published_date, r + CASE WHEN exact THEN 1 ELSE 0 END AS rank
+        FROM ranked WHERE matched  -- the bigrams adjacent, or all the words: not merely present
+        ORDER BY rank DESC, published_date DESC NULLS LAST, document_id DESC
         LIMIT govingest_search.lim OFFSET govingest_search.skip)
     SELECT s.document_id, s.url, s.site, s.title, s.published_at, s.published_date, s.kind, s.issuer,
            s.doc_number, h.rank,
