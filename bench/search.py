@@ -13,10 +13,11 @@ write path itself is measured by bench/store.py).
 
 Queries with known answers: for each fixture document, its title and two phrases of 8–12
 characters taken from its body (short enough to type, long enough to name one text). A
-query is answered when its document is among the first 10 hits. Latency: each known-answer query and a set of common-term queries (one to three
-frequent words, some with a site or date filter), run through `govingest_search` as
-govingest_reader with the query's segmenter words, as `govingest search` and the app do;
-p50/p95 over all of them, after one warm-up pass.
+query is answered when its document is among the first 10 hits. Latency: each
+known-answer query and a set of common-term queries (one to three frequent words, some
+with a site or date filter), run through `govingest_search` as govingest_reader with the
+query's segmenter words, as `govingest search` and the app do; p50/p95 over all of them,
+after one warm-up pass.
 """
 from __future__ import annotations
 
