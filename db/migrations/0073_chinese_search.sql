@@ -123,6 +123,8 @@ SELECT id, site, kind, published_date, strip(search_tsv) FROM documents
 ON CONFLICT (document_id) DO NOTHING;
 CREATE INDEX IF NOT EXISTS search_index_grams_idx ON search_index USING gin (grams);
 CREATE INDEX IF NOT EXISTS search_index_published_idx ON search_index (published_date DESC NULLS LAST, document_id DESC);
+CREATE INDEX IF NOT EXISTS search_index_site_published_idx
+    ON search_index (site, published_date DESC NULLS LAST, document_id DESC);
 
 -- The query: each run of the query as a phrase of its bigrams (a one-character run as a
 -- prefix), runs ANDed; OR all of `words` (the segmenter's words of the query, which the
@@ -182,21 +184,90 @@ BEGIN
 END
 $$;
 
--- What search reads: search_index's narrow row (matching) and the document's columns (ranking,
--- snippets). A LEFT JOIN on the key: a query using search_index's columns only skips documents.
+-- What search reads: matching reads v_search_index (search_index's narrow rows: a common term
+-- matches a large part of the corpus, and reading documents' wide rows for each would cost
+-- more than the whole query may), ranking and snippets read v_search for the candidates only.
+CREATE OR REPLACE VIEW v_search_index AS
+SELECT si.document_id, si.site, si.kind, si.published_date, si.grams
+FROM search_index si
+WHERE govingest_reader_guard();
+GRANT SELECT ON v_search_index TO govingest_reader;
+
 CREATE OR REPLACE VIEW v_search AS
-SELECT si.document_id, d.url, si.site, d.title, d.published_at, si.published_date, si.kind,
-       d.issuer, d.doc_number, d.text, d.search_tsv, si.grams
-FROM search_index si LEFT JOIN documents d ON d.id = si.document_id
+SELECT d.id AS document_id, d.url, d.site, d.title, d.published_at, d.published_date, d.kind,
+       d.issuer, d.doc_number, d.text, d.search_tsv
+FROM documents d
 WHERE govingest_reader_guard();
 GRANT SELECT ON v_search TO govingest_reader;
 
--- Ranked hits. Matching: every bigram of each run of the query (or all the query's words)
--- in search_index, newest first, at most 300 candidates: a rare query is ranked over all its
--- matches, a common one (a tenth of the corpus) over its newest 300. Ranking reads each
+-- Ranked hits. Matching, in search_index: every bigram of the query, newest first, at most
+-- 100 candidates (a rare query is ranked over all its matches, a common one over its newest
+-- 100); only when those cannot fill the page, all the query's words anywhere, likewise. Ranking reads each
 -- candidate's positional vector: documents holding the query as written (characters
 -- adjacent) first, then ts_rank (title matches weigh most, weight A), then the newest.
 -- Filters are optional; `issuer` matches a part of the issuer, `doc_number` the whole number.
+-- govingest_search's body (below): PL/pgSQL names its arguments apart from its columns.
+CREATE OR REPLACE FUNCTION govingest_search_run(
+    q text, p_site text, since date, until date, p_issuer text, p_doc_number text, p_kind text,
+    lim integer, words text[], skip integer)
+RETURNS TABLE (document_id bigint, url text, site text, title text, published_at text,
+               published_date date, kind text, issuer text, doc_number text, rank real, snippet text)
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    grams tsquery := govingest_search_query(q, NULL, false);
+    word_query tsquery := (SELECT ('(' || string_agg('''' || w || '''', ' & ') || ')')::tsquery
+                           FROM unnest(words) AS u(w)
+                           WHERE w ~ '^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff0-9a-z]+$');
+    tsq tsquery := govingest_search_query(q, words);
+    exact tsquery := govingest_search_query(q);
+BEGIN
+    IF grams IS NULL THEN
+        RETURN;
+    END IF;
+    -- The queries go into the statement as constants (EXECUTE plans it for them): the planner
+    -- reads the index statistics of their lexemes and, for a term in half the corpus, walks
+    -- the date index instead of collecting every match.
+    RETURN QUERY EXECUTE format($q$
+    WITH exact_matches AS (
+        SELECT s.document_id, s.published_date
+        FROM v_search_index s
+        WHERE s.grams @@ %1$L::tsquery
+%5$s
+        ORDER BY s.published_date DESC NULLS LAST, s.document_id DESC
+        LIMIT 100),
+    word_matches AS (
+        SELECT s.document_id, s.published_date
+        FROM v_search_index s
+        WHERE (SELECT count(*) FROM exact_matches) < $8 + $10
+          AND %2$L::tsquery IS NOT NULL AND s.grams @@ %2$L::tsquery
+%5$s
+        ORDER BY s.published_date DESC NULLS LAST, s.document_id DESC
+        LIMIT 100),
+    matches AS (SELECT * FROM exact_matches UNION SELECT * FROM word_matches),
+    ranked AS (
+        SELECT m.document_id, m.published_date, s.search_tsv @@ %4$L::tsquery AS exact,
+               s.search_tsv @@ %3$L::tsquery AS matched, ts_rank(s.search_tsv, %3$L::tsquery) AS r
+        FROM matches m JOIN v_search s ON s.document_id = m.document_id),
+    hits AS (
+        SELECT h.document_id, h.published_date, h.r + CASE WHEN h.exact THEN 1 ELSE 0 END AS rank
+        FROM ranked h WHERE h.matched  -- the bigrams adjacent, or all the words: not merely present
+        ORDER BY rank DESC, h.published_date DESC NULLS LAST, h.document_id DESC
+        LIMIT $8 OFFSET $10)
+    SELECT s.document_id, s.url, s.site, s.title, s.published_at, s.published_date, s.kind, s.issuer,
+           s.doc_number, h.rank::real, govingest_search_snippet(s.text, $1, $9)
+    FROM hits h JOIN v_search s ON s.document_id = h.document_id
+    ORDER BY h.rank DESC, h.published_date DESC NULLS LAST, h.document_id DESC
+    $q$, grams, word_query, tsq, exact, $f$
+          AND ($2 IS NULL OR s.site = $2) AND ($7 IS NULL OR s.kind = $7)
+          AND ($3 IS NULL OR s.published_date >= $3) AND ($4 IS NULL OR s.published_date <= $4)
+          AND ($5 IS NULL AND $6 IS NULL
+               OR EXISTS (SELECT 1 FROM v_documents x WHERE x.document_id = s.document_id
+                          AND ($5 IS NULL OR x.issuer LIKE '%' || $5 || '%')
+                          AND ($6 IS NULL OR x.doc_number = $6)))$f$)
+    USING q, p_site, since, until, p_issuer, p_doc_number, p_kind, lim, words, skip;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION govingest_search(
     q text, site text DEFAULT NULL, since date DEFAULT NULL, until date DEFAULT NULL,
     issuer text DEFAULT NULL, doc_number text DEFAULT NULL, kind text DEFAULT NULL,
@@ -204,35 +275,5 @@ CREATE OR REPLACE FUNCTION govingest_search(
 RETURNS TABLE (document_id bigint, url text, site text, title text, published_at text,
                published_date date, kind text, issuer text, doc_number text, rank real, snippet text)
 LANGUAGE sql STABLE AS $$
-    WITH query AS (SELECT govingest_search_query(govingest_search.q, govingest_search.words, false) AS matching,
-                          govingest_search_query(govingest_search.q, govingest_search.words) AS tsq,
-                          govingest_search_query(govingest_search.q) AS exact),
-    matches AS (
-        SELECT s.document_id, s.published_date
-        FROM v_search s, query
-        WHERE s.grams @@ query.matching
-          AND (govingest_search.site IS NULL OR s.site = govingest_search.site)
-          AND (govingest_search.since IS NULL OR s.published_date >= govingest_search.since)
-          AND (govingest_search.until IS NULL OR s.published_date <= govingest_search.until)
-          AND (govingest_search.kind IS NULL OR s.kind = govingest_search.kind)
-          AND (govingest_search.issuer IS NULL AND govingest_search.doc_number IS NULL
-               OR EXISTS (SELECT 1 FROM v_documents x WHERE x.document_id = s.document_id
-                          AND (govingest_search.issuer IS NULL OR x.issuer LIKE '%' || govingest_search.issuer || '%')
-                          AND (govingest_search.doc_number IS NULL OR x.doc_number = govingest_search.doc_number)))
-        ORDER BY s.published_date DESC NULLS LAST, s.document_id DESC
-        LIMIT 300),
-    ranked AS (
-        SELECT m.document_id, m.published_date, s.search_tsv @@ query.exact AS exact,
-               s.search_tsv @@ query.tsq AS matched, ts_rank(s.search_tsv, query.tsq) AS r
-        FROM matches m JOIN v_search s ON s.document_id = m.document_id, query),
-    hits AS (
-        SELECT document_id, published_date, r + CASE WHEN exact THEN 1 ELSE 0 END AS rank
-        FROM ranked WHERE matched  -- the bigrams adjacent, or all the words: not merely present
-        ORDER BY rank DESC, published_date DESC NULLS LAST, document_id DESC
-        LIMIT govingest_search.lim OFFSET govingest_search.skip)
-    SELECT s.document_id, s.url, s.site, s.title, s.published_at, s.published_date, s.kind, s.issuer,
-           s.doc_number, h.rank,
-           govingest_search_snippet(s.text, govingest_search.q, govingest_search.words)
-    FROM hits h JOIN v_search s ON s.document_id = h.document_id
-    ORDER BY h.rank DESC, h.published_date DESC NULLS LAST, h.document_id DESC
+    SELECT * FROM govingest_search_run(q, site, since, until, issuer, doc_number, kind, lim, words, skip)
 $$;
