@@ -11,7 +11,7 @@ from tests.db.helpers import add_url, make_doc, write_one
 
 VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations",
          # 0072: what `govingest status` reads; 0073: what search reads
-         "v_site_rule_hits", "v_article_dialects", "v_site_caps", "v_fleet_status", "v_search"]
+         "v_site_rule_hits", "v_article_dialects", "v_site_caps", "v_fleet_status", "v_search", "v_search_index"]
 
 
 def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_url: str) -> None:
