@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from types import FrameType
 
-from govingest.db.connect import resolve_database_url
+from govingest.db.connect import resolve_database_url, stop_embedded
 from govingest.workers.settings import Settings
 
 
@@ -14,6 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -21,5 +27,12 @@ def run(args: argparse.Namespace) -> int:
 
     app = create_app(resolve_database_url(Settings.from_env()))  # checks the schema: fails before listening
     print(f"govingest serve: http://{args.host}:{args.port}/  (API: /openapi.json; Ctrl-C stops)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # uvicorn stops gracefully on SIGTERM, then re-raises it to the handler found before it:
+    # make that an orderly exit, so the pool closes and an embedded server stops
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        app.state.pool.close()
+        stop_embedded()  # the embedded PostgreSQL (make serve after make demo) stops with the app
     return 0
