@@ -25,6 +25,13 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/govingest demo
+	@echo "browse the demo's documents: make serve   (then open http://$(HOST):$(PORT)/)"
+
+# The web app and JSON API over the same database as `make demo` (read-only role)
+HOST ?= 127.0.0.1
+PORT ?= 8080
+serve: $(STAMP)
+	$(BIN)/govingest serve --host $(HOST) --port $(PORT)
 
 # ruff, mypy and import-linter (the layer contracts of the README), then the whole suite
 check: $(STAMP)

@@ -46,8 +46,8 @@ from store import server_url, shift_cjk, with_db  # noqa: E402
 
 from govingest.db import feed as feed_db  # noqa: E402
 from govingest.db import fleet as fleet_db  # noqa: E402
-from govingest.db import frontier  # noqa: E402
-from govingest.db.documents import document_kinds, write_documents  # noqa: E402
+from govingest.db import frontier, reader  # noqa: E402
+from govingest.db.documents import write_documents  # noqa: E402
 from govingest.db.migrate import migrate  # noqa: E402
 from govingest.parsers.model import ParsedDocument  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
@@ -220,15 +220,16 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> float:
 
 def status_queries(conn: psycopg.Connection) -> None:
     """What `govingest status` reads (workers/cli/commands/status.py), the broker aside."""
-    counts = frontier.site_url_counts(conn)
-    frontier.sites_at_cap(conn)
-    frontier.recent_errors(conn, 10)
-    document_kinds(conn)
+    counts = reader.site_url_counts(conn)
+    reader.sites_at_cap(conn)
+    reader.recent_errors(conn, 10)
+    reader.document_kinds(conn)
+    reader.error_kinds(conn)
+    reader.rule_hits(conn, None)
+    reader.articles_by_dialect(conn, sorted({c[0] for c in counts}))
+    reader.list_pages(conn)
+    reader.fleet_row(conn)
     conn.commit()
-    frontier.error_kinds(conn)
-    frontier.rule_hits(conn, None)
-    frontier.articles_by_dialect(conn, sorted({c[0] for c in counts}))
-    fleet_db.fleet_status(conn)
 
 
 def housekeeping(conn: psycopg.Connection) -> None:

@@ -60,21 +60,22 @@ class Event:
 def read_events(conn: psycopg.Connection, *, after: int = 0, limit: int = 500) -> list[Event]:
     """Events after the one numbered `after` (0: from the beginning), at most `limit`.
 
-    One statement, so the xmin bound and the rows come from the same snapshot.
+    Reads `v_doc_events` (the same xmin filter, xid as bigint, indexed by 0006), so
+    `govingest tail` works for a member of govingest_reader. One statement, so the
+    xmin bound and the rows come from the same snapshot.
     """
     if after > 0:
-        found = conn.execute("SELECT 1 FROM doc_events WHERE seq = %s", (after,)).fetchone()
+        found = conn.execute("SELECT 1 FROM v_doc_events WHERE seq = %s", (after,)).fetchone()
         if found is None:
             raise UnknownCursor(f"no event has seq {after}; resume from a seq printed by "
                                 "`govingest tail`, or use --after 0 to read the feed from the start")
     rows = conn.execute(
         """WITH pos AS (
-               SELECT coalesce((SELECT xid FROM doc_events WHERE seq = %(after)s), '0'::xid8) AS xid,
+               SELECT coalesce((SELECT xid FROM v_doc_events WHERE seq = %(after)s), 0) AS xid,
                       %(after)s::bigint AS seq)
-           SELECT e.seq, e.document_id, e.kind, e.at, d.url, d.site, d.title
-           FROM doc_events e JOIN documents d ON d.id = e.document_id, pos
-           WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
-             AND (e.xid, e.seq) > (pos.xid, pos.seq)
+           SELECT e.seq, e.document_id, e.kind, e.at, e.url, e.site, e.title
+           FROM v_doc_events e, pos
+           WHERE (e.xid, e.seq) > (pos.xid, pos.seq)
            ORDER BY e.xid, e.seq
            LIMIT %(limit)s""",
         {"after": after, "limit": limit},
@@ -84,7 +85,5 @@ def read_events(conn: psycopg.Connection, *, after: int = 0, limit: int = 500) -
 
 def latest_seq(conn: psycopg.Connection) -> int:
     """The cursor of the newest stable event (0 when the feed is empty): 'from now on'."""
-    row = conn.execute(
-        """SELECT seq FROM doc_events WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-           ORDER BY xid DESC, seq DESC LIMIT 1""").fetchone()
+    row = conn.execute("SELECT seq FROM v_doc_events ORDER BY xid DESC, seq DESC LIMIT 1").fetchone()
     return int(row[0]) if row else 0

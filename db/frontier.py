@@ -279,29 +279,6 @@ def count_rule_hits(conn: psycopg.Connection, site: str, hits: dict[str, int]) -
         {"site": site, "rules": list(hits), "counts": list(hits.values())})
 
 
-def rule_hits(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
-    """(site, rule, hits) for `govingest status`."""
-    rows = conn.execute(
-        """SELECT site, rule, hits FROM site_rule_hits WHERE %(s)s::text[] IS NULL OR site = ANY(%(s)s)
-           ORDER BY site, hits DESC, rule""", {"s": sites}).fetchall()
-    conn.commit()
-    return [(r[0], r[1], int(r[2])) for r in rows]
-
-
-def articles_by_dialect(conn: psycopg.Connection, sites: list[str]) -> dict[str, dict[str, int]]:
-    """site -> {dialect: article URLs found on pages read with that dialect}; an article
-    linked from another article counts under 'article', a start URL under 'start'."""
-    rows = conn.execute(
-        """SELECT site, via, sum(n) FROM url_count_deltas
-           WHERE site = ANY(%s) AND via IS NOT NULL GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2""",
-        (sites,)).fetchall()
-    conn.commit()
-    out: dict[str, dict[str, int]] = {}
-    for site, dialect, n in rows:
-        out.setdefault(site, {})[dialect] = int(n)
-    return out
-
-
 def claim_due(
     conn: psycopg.Connection, *, limit: int, lease_seconds: float, owner: str,
     sites: list[str] | None = None,
@@ -580,52 +557,6 @@ def store_robots(conn: psycopg.Connection, host: str, *, text: str, status: int 
     )
 
 
-def site_url_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
-    """(site, state, count) for `govingest status`."""
-    rows = conn.execute("""SELECT site, state, sum(n) FROM url_count_deltas
-                           GROUP BY site, state HAVING sum(n) <> 0 ORDER BY site, state""").fetchall()
-    conn.commit()
-    return [(r[0], r[1], int(r[2])) for r in rows]
-
-
-def sites_at_cap(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
-    """(site, pending URLs, max_pages) of each site whose pending URLs fill its cap: new
-    links are being dropped there (`govingest status` warns)."""
-    rows = conn.execute(
-        f"""SELECT s.name, p.pending, (s.config->>'max_pages')::bigint
-            FROM sites s CROSS JOIN LATERAL (
-                SELECT coalesce(sum(n), 0) AS pending FROM url_count_deltas c
-                WHERE c.site = s.name AND c.state IN ({PENDING_SQL})) p
-            WHERE s.config ? 'max_pages' AND p.pending >= (s.config->>'max_pages')::bigint
-            ORDER BY s.name""").fetchall()
-    conn.commit()
-    return [(r[0], int(r[1]), int(r[2])) for r in rows]
-
-
-def recent_errors(conn: psycopg.Connection, limit: int = 10, *, site: str | None = None) -> list[tuple[Any, ...]]:
-    """(site, url, last_status, last_error_kind, last_error, last_fetched_at), newest first."""
-    rows = conn.execute(
-        """SELECT site, url, last_status, last_error_kind, last_error, last_fetched_at FROM urls
-           WHERE last_error_kind IS NOT NULL AND (%s::text IS NULL OR site = %s)
-           ORDER BY last_fetched_at DESC NULLS LAST, id DESC LIMIT %s""",
-        (site, site, limit),
-    ).fetchall()
-    conn.commit()
-    return [tuple(r) for r in rows]
-
-
-def error_kinds(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
-    """(site, error kind, count) of URLs whose last outcome was an error."""
-    rows = conn.execute(
-        """SELECT site, error_kind, sum(n) FROM url_count_deltas
-           WHERE error_kind IS NOT NULL AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
-           GROUP BY site, error_kind HAVING sum(n) <> 0 ORDER BY site, error_kind""",
-        {"s": sites},
-    ).fetchall()
-    conn.commit()
-    return [(r[0], r[1], int(r[2])) for r in rows]
-
-
 def unprocessed_pages(conn: psycopg.Connection, sites: list[str]) -> list[tuple[int, str]]:
     """(page id, site) of article pages stored but never processed: their crawl died
     between fetch and parse. The in-process runner processes them first on restart."""
@@ -764,14 +695,3 @@ def set_list_interval(conn: psycopg.Connection, url_id: int, seconds: float) -> 
     """Remember the interval the scheduler chose (v_list_pages, the next catch-up). The caller commits."""
     conn.execute("UPDATE urls SET list_interval = %s WHERE id = %s", (seconds, url_id))
 
-
-def list_pages(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[Any, ...]]:
-    """(site, url, interval seconds, change events, change window, last change, next fetch,
-    list budget) of each list page, from the guarded view v_list_pages (`govingest status`)."""
-    rows = conn.execute(
-        """SELECT site, url, interval_seconds, change_events, change_window, last_change_at, next_fetch_at,
-                  list_requests_per_hour
-           FROM v_list_pages WHERE state <> 'gone' AND (%(s)s::text[] IS NULL OR site = ANY(%(s)s))
-           ORDER BY site, interval_seconds NULLS LAST, url""", {"s": sites}).fetchall()
-    conn.commit()
-    return [tuple(r) for r in rows]

@@ -18,7 +18,7 @@ DocumentKind = Literal["article", "attachment"]
 
 # Bump when a change to any stage can change parse output: `govingest reparse`
 # rewrites only documents whose stored parser_version or content differ.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: the search vector (parsers/search.py), re-indexed by reparse
 
 
 class ParseError(Exception):

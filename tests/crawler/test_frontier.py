@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from govingest.crawler.urls import host_key
-from govingest.db import frontier
+from govingest.db import frontier, reader
 from govingest.db.frontier import NewUrl, Outcome
 from govingest.db.migrate import migrate
 
@@ -155,8 +155,8 @@ def _direct_counts(conn: psycopg.Connection) -> tuple[list[tuple[str, str, int]]
 
 def _counted(conn: psycopg.Connection) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]],
                                                 dict[str, dict[str, int]]]:
-    sites = sorted({s for s, _, _ in frontier.site_url_counts(conn)})
-    return frontier.site_url_counts(conn), frontier.error_kinds(conn), frontier.articles_by_dialect(conn, sites)
+    sites = sorted({s for s, _, _ in reader.site_url_counts(conn)})
+    return reader.site_url_counts(conn), reader.error_kinds(conn), reader.articles_by_dialect(conn, sites)
 
 
 def test_status_counters_follow_every_write(conn: psycopg.Connection) -> None:

@@ -9,68 +9,23 @@ from its cursor and does not skip an event whose transaction commits late.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from govingest.crawler.config import parse_sites
-from govingest.workers.fixture_site.server import FixtureSite
-from govingest.workers.fixture_site.sites_toml import site_tables
-from govingest.workers.local.runner import crawl
-from tests.conftest import FIXTURES, REAL, ROOT, SEEDS, _with_dbname
+from tests.conftest import ROOT
+from tests.deploy.conftest import ingest as _ingest
 
 DOC = ROOT / "docs" / "consumers.md"
 CONSUMER = ROOT / "examples" / "consumer.py"
 VENV_BIN = Path(sys.executable).parent
-
-
-def _ingest(database_url: str, *files: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVINGEST_")}
-    env["DATABASE_URL"] = database_url
-    done = subprocess.run([str(VENV_BIN / "govingest"), "ingest", *map(str, files)], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def seeded(pg_server_url: str) -> Iterator[tuple[str, str]]:
-    """(admin URL, reader URL) of a database holding the ingested seeds."""
-    name = f"govingest_test_consumers_{uuid.uuid4().hex[:10]}"
-    reader = f"govingest_test_reader_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    admin_url = _with_dbname(pg_server_url, name)
-    try:
-        _ingest(admin_url, *sorted(SEEDS.glob("*.txt")), REAL / "html" / "gov-cn-zhengce__content_5353307.html",
-                FIXTURES / "citing" / "hainan-notice.txt")
-        # a crawled site: articles linking attachments (PDF, DOCX, XLSX and a scan)
-        fixture = FixtureSite().start()
-        try:
-            tables = [t for t in site_tables(fixture, rate=20.0, concurrency=3) if t["name"] == "siming"]
-            crawl(admin_url, parse_sites({"site": tables}, "consumers"), linger_seconds=1.0, max_seconds=120)
-        finally:
-            fixture.stop()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            # the statement docs/consumers.md tells administrators to run
-            conn.execute(f'CREATE ROLE "{reader}" LOGIN IN ROLE govingest_reader')
-            conn.execute(f"ALTER ROLE \"{reader}\" SET statement_timeout = '30s'")
-        params = psycopg.conninfo.conninfo_to_dict(admin_url)
-        params.update(user=reader, password=None)
-        yield admin_url, psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'DROP ROLE IF EXISTS "{reader}"')
 
 
 def _documented_views() -> dict[str, list[str]]:

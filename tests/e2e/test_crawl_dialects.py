@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from govingest.crawler.config import parse_sites
-from govingest.db import frontier
+from govingest.db import reader
 from govingest.workers.fixture_site.server import DIALECT_SITES, FixtureSite, read_access_log
 from govingest.workers.fixture_site.sites_toml import site_tables
 from govingest.workers.local.runner import crawl
@@ -95,7 +95,7 @@ def test_every_article_of_every_dialect_is_stored_with_its_text(crawled: Crawled
 def test_articles_are_counted_by_the_dialect_that_found_them(crawled: Crawled) -> None:
     names = [i.name for i in crawled.fixture.sites]
     with psycopg.connect(crawled.url) as conn:
-        found = frontier.articles_by_dialect(conn, names)
+        found = reader.articles_by_dialect(conn, names)
         heads = dict(conn.execute("SELECT site, dialect FROM urls WHERE depth = 0 AND kind = 'list'").fetchall())
     for info in crawled.fixture.sites:
         if info.name == "feeds":

@@ -14,7 +14,7 @@ import threading
 import psycopg
 
 from govingest.crawler.config import parse_site
-from govingest.db import frontier
+from govingest.db import frontier, reader
 from govingest.db.frontier import NewUrl
 from govingest.workers.local.runner import crawl
 from govingest.workers.stages.seed import seed_sites
@@ -60,7 +60,7 @@ def test_cap_counts_pending_urls_not_history(migrated_database_url: str) -> None
         new = [NewUrl(f"http://www.a.gov.cn/new/t{i}.html", "article", "www.a.gov.cn") for i in range(5)]
         added = frontier.add_urls(conn, "cap", new, 1, None, max_urls=site.max_pages)
         assert added == 2  # room for two beside the pending start URL; history does not count
-        assert frontier.sites_at_cap(conn) == [("cap", 3, 3)]
+        assert reader.sites_at_cap(conn) == [("cap", 3, 3)]
 
 
 def test_status_warns_when_a_site_is_at_its_cap(migrated_database_url: str, redis_url: str) -> None:

@@ -401,9 +401,11 @@ def broker_queue_depths(redis_url: str | None) -> dict[str, int] | str:
         return f"broker {redact_dsn(redis_url)} unreachable: {redact(str(exc))}"
 
 
-def status_lines(conn: psycopg.Connection, redis_url: str | None) -> list[str]:
-    """The fleet part of `govingest status`: queues, leases, throughput."""
-    s = fleet_db.fleet_status(conn)
+def status_lines(conn: psycopg.Connection, redis_url: str | None,
+                 figures: fleet_db.FleetStatus | None = None) -> list[str]:
+    """The fleet part of `govingest status`: queues, leases, throughput (`figures` when the
+    caller read them already, e.g. from v_fleet_status as the reader role)."""
+    s = figures if figures is not None else fleet_db.fleet_status(conn)
     depths = broker_queue_depths(redis_url)
     queues = (", ".join(f"{q} {n}" for q, n in depths.items()) if isinstance(depths, dict) else depths)
     oldest = s.oldest_lease.strftime("%Y-%m-%d %H:%M:%S %Z") if s.oldest_lease else "-"

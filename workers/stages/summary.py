@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from govingest.db import frontier
+from govingest.db import frontier, reader
 from govingest.stats import Stats
 
 
@@ -45,8 +45,9 @@ def fill_totals(conn: psycopg.Connection, summaries: dict[str, SiteSummary]) -> 
     for site, (docs, facts) in frontier.document_totals(conn, list(summaries)).items():
         summaries[site].documents = docs
         summaries[site].facts = facts
-    for site, counts in frontier.articles_by_dialect(conn, list(summaries)).items():
+    for site, counts in reader.articles_by_dialect(conn, list(summaries)).items():
         summaries[site].dialects = counts
+    conn.commit()
 
 
 def format_summary(result: CrawlResult) -> str:

@@ -1,12 +1,16 @@
-"""`govingest status`: frontier counts by site and state, and the most recent errors."""
+"""`govingest status`: frontier counts by site and state, and the most recent errors.
+
+A read-only command: it acts as govingest_reader and reads views only (db/reader.py),
+never migrates, and says which migration is missing when the schema is older.
+"""
 from __future__ import annotations
 
 import argparse
 from collections import defaultdict
 
-from govingest.db.connect import connect, resolve_database_url
-from govingest.db.documents import document_kinds
-from govingest.db.migrate import migrate
+from govingest.db.connect import resolve_database_url
+from govingest.db.fleet import FleetStatus
+from govingest.db.reader import connect_reader
 from govingest.workers.settings import Settings
 
 STATES = ("new", "queued", "fetching", "done", "failed", "gone")
@@ -92,22 +96,21 @@ def list_page_lines(pages: list[tuple], per_site: int) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govingest.db import frontier
+    from govingest.db import reader
 
     settings = Settings.from_env()
-    with connect(resolve_database_url(settings)) as conn:
-        migrate(conn)
-        counts = frontier.site_url_counts(conn)
-        full = frontier.sites_at_cap(conn)
-        errors = frontier.recent_errors(conn, args.errors, site=args.site)
-        kinds = document_kinds(conn)
-        failures = frontier.error_kinds(conn)
-        hits = frontier.rule_hits(conn, [args.site] if args.site else None)
-        dialects = frontier.articles_by_dialect(conn, sorted({c[0] for c in counts}))
-        lists = frontier.list_pages(conn, [args.site] if args.site else None)
+    with connect_reader(resolve_database_url(settings)) as conn:
+        counts = reader.site_url_counts(conn)
+        full = reader.sites_at_cap(conn)
+        errors = reader.recent_errors(conn, args.errors, site=args.site)
+        kinds = reader.document_kinds(conn)
+        failures = reader.error_kinds(conn)
+        hits = reader.rule_hits(conn, [args.site] if args.site else None)
+        dialects = reader.articles_by_dialect(conn, sorted({c[0] for c in counts}))
+        lists = reader.list_pages(conn, [args.site] if args.site else None)
         from govingest.workers.fleet.supervisor import status_lines
 
-        fleet = status_lines(conn, settings.redis_url)
+        fleet = status_lines(conn, settings.redis_url, FleetStatus(*reader.fleet_row(conn)))
     if not counts:
         print("frontier is empty: run `govingest crawl --sites FILE` or `govingest demo`")
         return 0

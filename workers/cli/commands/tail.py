@@ -2,14 +2,16 @@
 
 Resume with `--after` the `seq` of the last line you processed: the feed's cursor
 never skips an event, even one whose transaction committed late (see db/feed.py).
+Read-only: acts as govingest_reader on `v_doc_events` and never migrates.
 """
 from __future__ import annotations
 
 import argparse
 import json
 
-from govingest.db.connect import connect_migrated
+from govingest.db.connect import resolve_database_url
 from govingest.db.feed import CHANNEL, UnknownCursor, read_events
+from govingest.db.reader import connect_reader
 from govingest.workers.cli import UserError
 from govingest.workers.settings import Settings
 
@@ -28,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    conn = connect_migrated(settings, autocommit=True)
+    conn = connect_reader(resolve_database_url(settings))  # read-only: never migrates
     printed = 0
     cursor = args.after
     # After a NOTIFY the new event may still be held back for a moment (an older

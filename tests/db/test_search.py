@@ -1,0 +1,126 @@
+"""Chinese full-text search: the write path indexes, SQL and Python agree, govingest_search ranks and filters."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from govingest.db.reader import SearchFilters, act_as_reader, search
+from govingest.parsers.search import grams_vector, query_words, search_vector
+from tests.conftest import SEEDS
+from tests.db.helpers import add_url, make_doc, write_one
+
+CASES = [
+    ("福建省安全生产条例", "一、总体情况\n检查企业29136家，ABC公司 2024年。市 县", "闽政〔2024〕3号"),
+    (None, "", None),
+    ("x", "单", None),
+    ("标题", "第" * 20000, None),  # positions past 16383 are clamped, as PostgreSQL does
+]
+
+
+def test_sql_backfill_computes_the_same_bigrams_as_python(migrated_database_url: str) -> None:
+    texts = [*CASES, *[(None, p.read_text(encoding="utf-8"), None) for p in sorted(SEEDS.glob("*.txt"))]]
+    with psycopg.connect(migrated_database_url) as conn:
+        for title, body, number in texts:
+            python = conn.execute("SELECT %s::tsvector::text", (grams_vector(title, body, number),)).fetchone()
+            sql = conn.execute("SELECT govingest_search_grams_vector(%s, %s, %s)::text", (title, body, number)).fetchone()
+            assert python == sql, (title, body[:40])
+
+
+def test_vector_has_words_bigrams_and_title_weight() -> None:
+    v = search_vector("安全生产监督管理条例", "正文提到管理条例。", None)
+    assert "'安全':1A" in v and "'管理条例':7A,16" in v  # word at its first character, title weighted A
+    assert query_words("安全生产监督管理条例") == ["管理条例"]  # words of 3+ characters only
+
+
+def _store(conn: psycopg.Connection, url: str, title: str, text: str, site: str = "t",
+           doc_number: str | None = None) -> int:
+    return write_one(conn, add_url(conn, url, site), make_doc(text, title=title, doc_number=doc_number), site).document_id
+
+
+@pytest.fixture
+def corpus(migrated_database_url: str) -> str:
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
+        _store(conn, "https://a.gov.cn/1.html", "关于印发安全生产工作要点的通知", "全市检查企业29136家，落实管理条例。<script>x</script>")
+        _store(conn, "https://a.gov.cn/2.html", "天气预报", "明日多云。安全生产月活动启动。")
+        _store(conn, "https://b.gov.cn/3.html", "生产安全事故应急预案", "生产安全事故的应急处置。", site="b",
+               doc_number="厦府〔2024〕7号")
+    return migrated_database_url
+
+
+def test_search_ranks_title_matches_first_and_needs_adjacent_characters(corpus: str) -> None:
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        assert act_as_reader(conn)
+        hits = search(conn, "安全生产", words=query_words("安全生产"))
+        assert [h.url for h in hits] == ["https://a.gov.cn/1.html", "https://a.gov.cn/2.html"]  # title first
+        assert hits[0].rank > hits[1].rank
+        assert "<mark>安全生产</mark>" in hits[1].snippet
+        # 生产安全 is not 安全生产: the bigram phrase needs the characters adjacent and in order
+        assert [h.url for h in search(conn, "生产安全")] == ["https://b.gov.cn/3.html"]
+        # the snippet is HTML: the document's own markup is escaped
+        assert "&lt;script&gt;" in search(conn, "检查企业")[0].snippet
+        assert search(conn, "企业 29136")[0].url == "https://a.gov.cn/1.html"  # terms ANDed, ASCII too
+        assert search(conn, "企业 99999") == []
+
+
+def test_search_filters(corpus: str) -> None:
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        act_as_reader(conn)
+
+        def urls(q: str, **kw: object) -> list[str]:
+            return sorted(h.url for h in search(conn, q, filters=SearchFilters(**kw)))  # type: ignore[arg-type]
+
+        assert urls("安全", site="b") == ["https://b.gov.cn/3.html"]
+        assert urls("安全", doc_number="厦府〔2024〕7号") == ["https://b.gov.cn/3.html"]
+        assert urls("安全", issuer="监管") == urls("安全") and len(urls("安全")) == 3
+        assert urls("安全", issuer="海关") == []
+        from datetime import date
+
+        assert urls("安全", since=date(2024, 3, 5), until=date(2024, 3, 5)) == urls("安全")
+        assert urls("安全", since=date(2024, 3, 6)) == []
+        assert urls("安全", kind="attachment") == []
+
+
+def test_rows_written_without_a_vector_are_indexed_by_the_trigger(corpus: str) -> None:
+    """An older worker (no search_tsv) or the 0073 backfill: bigrams computed in SQL."""
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        conn.execute("UPDATE documents SET search_tsv = NULL")
+        same = conn.execute("SELECT bool_and(search_tsv = govingest_search_grams_vector(title, text, doc_number)) "
+                            "FROM documents").fetchone()
+        assert same == (True,)
+        conn.execute("UPDATE documents SET text = '全新的内容：防汛抗旱。' WHERE url = 'https://a.gov.cn/2.html'")
+        act_as_reader(conn)
+        assert [h.url for h in search(conn, "防汛抗旱")] == ["https://a.gov.cn/2.html"]
+
+
+def test_reparse_with_a_newer_parser_reindexes_unchanged_documents(corpus: str) -> None:
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        conn.execute("UPDATE documents SET search_tsv = NULL, parser_version = '0'")  # grams only, old version
+        doc = make_doc("全市检查企业29136家，落实管理条例。<script>x</script>", title="关于印发安全生产工作要点的通知")
+        url_id = conn.execute("SELECT url_id FROM documents WHERE url = 'https://a.gov.cn/1.html'").fetchone()[0]  # type: ignore[index]
+        assert write_one(conn, url_id, doc).kind == "unchanged"
+        row = conn.execute("SELECT parser_version, search_tsv::text FROM documents WHERE url_id = %s",
+                           (url_id,)).fetchone()
+        assert row is not None and row[0] != "0"
+        full, grams = (conn.execute("SELECT %s::tsvector::text", (v,)).fetchone()[0]  # type: ignore[index]
+                       for v in (search_vector(doc.title, doc.text, None), grams_vector(doc.title, doc.text, None)))
+        assert row[1] == full != grams  # the segmenter's words are back
+
+
+def test_sql_and_python_bigrams_agree_on_any_text(migrated_database_url: str) -> None:
+    """Property: whatever the mix of Chinese runs, ASCII, punctuation and whitespace."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("安全生产条例市县单第abcXYZ019，。 \n《》、〔〕-_'\\\"㐀豈"))
+    with psycopg.connect(migrated_database_url) as conn:
+
+        @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.text(alphabet, max_size=12) | st.none(), st.text(alphabet, max_size=80),
+               st.text(alphabet, max_size=8) | st.none())
+        def check(title: str | None, body: str, number: str | None) -> None:
+            python = conn.execute("SELECT %s::tsvector::text", (grams_vector(title, body, number),)).fetchone()
+            sql = conn.execute("SELECT govingest_search_grams_vector(%s, %s, %s)::text",
+                               (title, body, number)).fetchone()
+            assert python == sql
+
+        check()
