@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from govingest.crawler.client import make_client
 from govingest.crawler.fetch import _blocked_literal, fetch, parse_retry_after
+from tests.local_http import serving
 
 PAGE = "<html><body><p>通知公告</p></body></html>".encode()
 ETAG = '"v1"'
@@ -87,12 +87,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
@@ -22,6 +21,7 @@ from govingest.db.frontier import NewUrl
 from govingest.db.migrate import migrate
 from govingest.workers.stages.fetch import fetch_url
 from govingest.workers.stages.seed import seed_sites
+from tests.local_http import serving
 
 PUBLISHED = {"n": 3}
 
@@ -50,11 +50,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def site_of(base: str, **extra: object):

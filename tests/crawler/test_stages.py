@@ -1,9 +1,8 @@
 """govingest.workers.stages.fetch.fetch_url end to end on one URL: real HTTP server, real PostgreSQL."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
@@ -16,6 +15,7 @@ from govingest.db.frontier import NewUrl
 from govingest.db.migrate import migrate
 from govingest.workers.stages.fetch import MAX_RETRIES, fetch_url
 from govingest.workers.stages.seed import seed_sites
+from tests.local_http import serving
 
 LIST = b"""<html><body><a href="/a/t20240101_1.htm">one</a><a href="/admin/t20240101_2.htm">secret</a>
 <a href="/files/x.pdf">pdf</a><a href="http://elsewhere.example/t20240101_3.htm">off-site</a>
@@ -69,11 +69,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 the fetch and process stages, real PostgreSQL, and the feed as a consumer reads it."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
@@ -17,6 +16,7 @@ from govingest.db.migrate import migrate
 from govingest.workers.stages.fetch import fetch_url
 from govingest.workers.stages.process import process_page
 from govingest.workers.stages.seed import seed_sites
+from tests.local_http import serving
 
 ARTICLES = ["/a/t20240101_1.htm", "/a/t20240102_2.htm", "/a/t20240103_3.htm", "/a/t20240104_4.htm"]
 # what the server does now: path -> 'ok' | 'gone' | 'home'; and which articles the list shows
@@ -60,11 +60,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ site, and sites could follow the crawler across pages.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from govingest.crawler.client import make_client
 from govingest.crawler.cookies import MAX_COOKIE_HEADER, SiteCookies
 from govingest.crawler.fetch import fetch
+from tests.local_http import serving
 
 COOKIE_HEADERS: list[str | None] = []
 
@@ -40,11 +40,8 @@ class Flood(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Flood)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Flood) as url:
+        yield url
 
 
 def test_no_cookies_kept_without_a_site_rule(base: str) -> None:

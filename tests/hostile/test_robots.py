@@ -7,9 +7,8 @@ host fully disallowed. RFC 9309: parse at least the first 500 KiB; 4xx = no rule
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
@@ -20,6 +19,7 @@ from govingest.db import frontier
 from govingest.db.migrate import migrate
 from govingest.workers.stages.fetch import fetch_url
 from govingest.workers.stages.seed import seed_sites
+from tests.local_http import serving
 
 PAGE = "<html><body><p>通知公告</p></body></html>".encode()
 BIG_FILLER = b"# " + b"x" * 98 + b"\n"  # 100-byte comment lines
@@ -48,11 +48,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def claim(conn: psycopg.Connection, url: str) -> frontier.Claim:

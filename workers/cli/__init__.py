@@ -20,6 +20,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from datetime import date
 
 from govingest import __version__
 from govingest.db.connect import DatabaseUnavailable
@@ -45,6 +46,14 @@ EXIT_CODES_HELP = """exit codes:
 
 class UserError(Exception):
     """An error whose message is complete for a person: no traceback needed."""
+
+
+def iso_date(value: str) -> date:
+    """argparse type for the `--since`/`--until` options: a calendar day, said plainly when wrong."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,22 +17,15 @@ from typing import IO, Any
 
 from govingest.db.connect import resolve_database_url
 from govingest.db.reader import EXPORT_COLUMNS, connect_reader, export_count, export_rows
-from govingest.workers.cli import UserError
+from govingest.workers.cli import UserError, iso_date
 from govingest.workers.settings import Settings
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write every document as JSON lines, CSV or Parquet (stable columns)")
     p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl", help="default jsonl")
     p.add_argument("--site", help="only this site's documents")
-    p.add_argument("--since", type=_date, metavar="DATE", help="only documents created or changed on or after DATE")
+    p.add_argument("--since", type=iso_date, metavar="DATE", help="only documents created or changed on or after DATE")
     p.add_argument("--kind", choices=("article", "attachment"), help="only articles or only attachments")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default stdout; required for parquet)")
     p.set_defaults(func=run)

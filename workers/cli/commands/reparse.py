@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from govingest.db.connect import connect_migrated
 from govingest.db.pages import latest_page_ids
 from govingest.stats import Stats
+from govingest.workers.cli import iso_date
 from govingest.workers.settings import Settings
 from govingest.workers.stages.process import process_pages
 
@@ -16,10 +17,7 @@ BATCH = 100
 
 
 def _since(value: str) -> datetime:
-    try:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+    return datetime.combine(iso_date(value), datetime.min.time(), tzinfo=UTC)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

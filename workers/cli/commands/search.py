@@ -8,30 +8,22 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import date
 
 from govingest.db.connect import resolve_database_url
 from govingest.db.reader import SearchFilters, connect_reader, search
 from govingest.parsers.search import query_words
-from govingest.workers.cli import UserError
+from govingest.workers.cli import UserError, iso_date
 from govingest.workers.settings import Settings
 
 _MARK = re.compile(r"</?mark>")
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="full-text search over the documents (Chinese), ranked, with snippets")
     p.add_argument("query", help="words to find, e.g. 安全生产 or '应急管理 预案'")
     p.add_argument("--site", help="only this site's documents")
-    p.add_argument("--since", type=_date, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
-    p.add_argument("--until", type=_date, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
+    p.add_argument("--since", type=iso_date, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
+    p.add_argument("--until", type=iso_date, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
     p.add_argument("--issuer", help="issuer (发文机关) containing this text")
     p.add_argument("--doc-number", help="exactly this document number (文号), e.g. 国办发〔2024〕12号")
     p.add_argument("--kind", choices=("article", "attachment"), help="only articles or only attachments")
