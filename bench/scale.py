@@ -142,19 +142,12 @@ def grow_corpus(conn: psycopg.Connection, lo: int, hi: int, templates: list[int]
                      {"lo": lo, "hi": hi, "templates": templates})
     conn.execute(f"INSERT INTO doc_events (document_id, kind) SELECT id, 'created' FROM {new} d ORDER BY id",
                  {"lo": lo, "hi": hi})
-    # bands: a unique document has its own, a cluster member repeats its representative's
-    # (or, from migration 0081 on, stores none: one representative per cluster)
+    # bands: a unique document (its cluster's representative) has its own, a cluster member
+    # stores none, as the write path does (db/neardup.representative_bands, migration 0081)
     conn.execute(f"""INSERT INTO doc_lsh_bands (document_id, band, hash)
                      SELECT d.id, b.band, (random() * 9e18)::bigint
                      FROM {new} d CROSS JOIN generate_series(0, %(bands)s - 1) b(band)
                      WHERE d.cluster_id IS NULL""", {"lo": lo, "hi": hi, "bands": _bands()})
-    from govingest.db import neardup
-
-    if not getattr(neardup, "BANDS_FOR_REPRESENTATIVES_ONLY", False):  # what the write path stores
-        conn.execute(f"""INSERT INTO doc_lsh_bands (document_id, band, hash)
-                         SELECT d.id, rb.band, rb.hash
-                         FROM {new} d JOIN doc_lsh_bands rb ON rb.document_id = d.cluster_id""",
-                     {"lo": lo, "hi": hi})
     conn.execute("UPDATE documents SET cluster_id = id WHERE cluster_id IS NULL")
 
 

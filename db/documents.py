@@ -33,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 import psycopg
 
 from govingest.db import frontier, neardup
+from govingest.db.feed import CHANNEL
 from govingest.stats import Stats
 
 WriteKind = Literal["created", "updated", "unchanged"]
@@ -225,7 +226,7 @@ WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
            SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
            SELECT * FROM unnest(%(b_document_id)b::bigint[], %(b_band)b::int[], %(b_hash)b::bigint[]))
-SELECT pg_notify('doc_events', %(n)s)"""
+SELECT pg_notify('{CHANNEL}', %(n)s)"""
 
 # The opening statement, one round trip: take the band locks (before near-duplicate
 # candidates are read), remember page encodings, lock this batch's existing documents
@@ -423,18 +424,19 @@ def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]
 # change of state, written with the NOTIFY in the same statement as the flag, so the
 # feed has `withdrawn` exactly once per withdrawal and `restored` once per return.
 
-_WITHDRAW = """
-WITH d AS (UPDATE documents SET withdrawn_at = now(), withdrawn_reason = %(reason)s
-           WHERE url_id = ANY(%(urls)s) AND withdrawn_at IS NULL RETURNING id),
-     e AS (INSERT INTO doc_events (document_id, kind) SELECT id, 'withdrawn' FROM d)
-SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('doc_events', count(*)::text) END FROM d"""
 
-_RESTORE = """
-WITH d AS (UPDATE documents SET withdrawn_at = NULL, withdrawn_reason = NULL
-           WHERE url_id = ANY(%(urls)s) AND withdrawn_at IS NOT NULL
-             AND withdrawn_reason = ANY(%(reasons)s) RETURNING id),
-     e AS (INSERT INTO doc_events (document_id, kind) SELECT id, 'restored' FROM d)
-SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('doc_events', count(*)::text) END FROM d"""
+def _flag_change(assign: str, condition: str, event: str) -> str:
+    """Set the flag on the documents of `%(urls)s` that meet `condition`, one `event` each,
+    and notify the feed's channel: one statement, one count."""
+    return f"""
+WITH d AS (UPDATE documents SET {assign} WHERE url_id = ANY(%(urls)s) AND {condition} RETURNING id),
+     e AS (INSERT INTO doc_events (document_id, kind) SELECT id, '{event}' FROM d)
+SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('{CHANNEL}', count(*)::text) END FROM d"""
+
+
+_WITHDRAW = _flag_change("withdrawn_at = now(), withdrawn_reason = %(reason)s", "withdrawn_at IS NULL", "withdrawn")
+_RESTORE = _flag_change("withdrawn_at = NULL, withdrawn_reason = NULL",
+                        "withdrawn_at IS NOT NULL AND withdrawn_reason = ANY(%(reasons)s)", "restored")
 
 
 def mark_withdrawn(conn: psycopg.Connection, url_ids: Sequence[int], reason: str) -> int:

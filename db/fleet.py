@@ -50,25 +50,25 @@ def site_config(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
     return None if row is None else dict(row[0])
 
 
-def mark_enqueued(conn: psycopg.Connection, page_id: int) -> None:
-    """Stamp a page as handed to the process queue (before the message is sent)."""
-    conn.execute(
-        "UPDATE pages SET process_enqueued_at = now() WHERE id = %s AND processed_at IS NULL",
-        (page_id,),
-    )
-    conn.commit()
-
-
-def mark_enqueued_many(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
-    """Stamp pages handed to the process queue in one batch message. Asynchronous commit:
-    a lost stamp only means the dispatcher's sweep counts from `fetched_at` instead."""
+def _update_pages_lazily(conn: psycopg.Connection, sql: str, page_ids: Sequence[int]) -> list[int]:
+    """Run one `UPDATE pages … WHERE id = ANY(%s) … [RETURNING id]` with asynchronous commit
+    and commit it; the ids it returned. For the bookkeeping stamps of the process side:
+    a stamp a server crash loses only makes a page be looked at again, never lost."""
     if not page_ids:
-        return
+        return []
     with conn.transaction():  # SET LOCAL needs one, also on autocommit connections
         conn.execute("SET LOCAL synchronous_commit TO off")
-        conn.execute("UPDATE pages SET process_enqueued_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
-                     (list(page_ids),))
+        cur = conn.execute(sql, (list(page_ids),))
+        rows = cur.fetchall() if cur.description else []
     conn.commit()
+    return [int(r[0]) for r in rows]
+
+
+def mark_enqueued(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
+    """Stamp pages as handed to the process queue (before the message is sent). A lost
+    stamp only means the dispatcher's sweep counts from `fetched_at` instead."""
+    _update_pages_lazily(
+        conn, "UPDATE pages SET process_enqueued_at = now() WHERE id = ANY(%s) AND processed_at IS NULL", page_ids)
 
 
 def claim_stale_pages(conn: psycopg.Connection, *, older_than_seconds: float, limit: int) -> list[int]:
@@ -140,16 +140,10 @@ def begin_batch(conn: psycopg.Connection, page_ids: Sequence[int]) -> list[int]:
     only itself and is failed after its own attempts (`begin_process`). Committed before
     parsing starts, asynchronously, as `begin_process`.
     """
-    if not page_ids:
-        return []
-    with conn.transaction():
-        conn.execute("SET LOCAL synchronous_commit TO off")
-        rows = conn.execute(
-            """UPDATE pages SET process_attempts = 1
-               WHERE id = ANY(%s) AND processed_at IS NULL AND process_attempts = 0
-               RETURNING id""", (list(page_ids),)).fetchall()
-    conn.commit()
-    fresh = {int(r[0]) for r in rows}
+    fresh = set(_update_pages_lazily(
+        conn, """UPDATE pages SET process_attempts = 1
+                 WHERE id = ANY(%s) AND processed_at IS NULL AND process_attempts = 0
+                 RETURNING id""", page_ids))
     return [p for p in page_ids if p in fresh]
 
 
@@ -157,13 +151,8 @@ def mark_processed(conn: psycopg.Connection, page_ids: Sequence[int]) -> None:
     """Stamp pages done. Asynchronous commit: if a server crash loses the stamp, the page is
     processed again, which writes nothing (documents are idempotent) — cheaper than a WAL
     flush per document on the hot path."""
-    if not page_ids:
-        return
-    with conn.transaction():  # SET LOCAL needs one, also on autocommit connections
-        conn.execute("SET LOCAL synchronous_commit TO off")
-        conn.execute("UPDATE pages SET processed_at = now() WHERE id = ANY(%s) AND processed_at IS NULL",
-                     (list(page_ids),))
-    conn.commit()
+    _update_pages_lazily(
+        conn, "UPDATE pages SET processed_at = now() WHERE id = ANY(%s) AND processed_at IS NULL", page_ids)
 
 
 def fail_page(conn: psycopg.Connection, page_id: int, *, kind: ErrorKind, message: str) -> None:

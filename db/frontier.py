@@ -46,7 +46,9 @@ PENDING_SQL = f"'{UrlState.NEW}', '{UrlState.FETCHING}'"
 # when the site sets no budget), and each list page handed out spends one. `{u}` is the
 # urls alias. When list pages are due is the scheduler's (next_fetch_at, set from
 # crawler/schedule.py by the fetch stage); claim_due only honours it and this budget.
-LIST_BUDGET_OK = "({u}kind NOT IN ('list', 'feed') OR list_tokens_now({u}site) >= 1)"
+LIST_KINDS = ("list", "feed")  # URL kinds on the list schedule and budget (issue 16)
+_LIST_KINDS_SQL = ", ".join(f"'{k}'" for k in LIST_KINDS)
+LIST_BUDGET_OK = f"({{u}}kind NOT IN ({_LIST_KINDS_SQL}) OR list_tokens_now({{u}}site) >= 1)"
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ def claim_due(
             "concurrency": [h[2] for h in hosts], "lease": lease_seconds, "owner": owner,
             "sites": sites}).fetchall() if hosts else []
         for row in rows:  # issue 16: a list page spends one token of its site's budget
-            if row[4] in ("list", "feed"):
+            if row[4] in LIST_KINDS:
                 conn.execute("SELECT spend_list_token(%s)", (row[2],))
     conn.commit()  # when the caller had a transaction open, the block above was a savepoint
     return [Claim(*r) for r in rows]
@@ -687,7 +689,7 @@ def site_list_pages(conn: psycopg.Connection, site: str) -> list[ListPage]:
     """Every scheduled list page of `site` (not gone): what the site's list budget is shared among."""
     rows = conn.execute(
         f"""SELECT {_LIST_PAGE_COLUMNS} FROM urls
-            WHERE site = %s AND kind IN ('list', 'feed') AND state <> 'gone'""", (site,)).fetchall()
+            WHERE site = %s AND kind IN ({_LIST_KINDS_SQL}) AND state <> 'gone'""", (site,)).fetchall()
     return [_list_page(r) for r in rows]
 
 

@@ -136,10 +136,6 @@ def assign_clusters(
     return result
 
 
-# Read by bench/scale.py, whose filled corpus stores what the write path stores.
-BANDS_FOR_REPRESENTATIVES_ONLY = True
-
-
 def representative_bands(docs: Sequence[tuple[int, Bands]], clusters: dict[int, int]) -> list[tuple[int, Bands]]:
     """The (document_id, bands) of `docs` whose bands are stored: cluster representatives
     (cluster id = own id) only; see the module docstring."""

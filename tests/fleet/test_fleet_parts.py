@@ -135,7 +135,7 @@ def _stored_page(conn: psycopg.Connection, n: int) -> int:
     page_id = store_page(conn, url_id=url_id, status=200, headers={"content-type": "text/html; charset=utf-8"},
                          body=_article_body())
     conn.commit()
-    fleet_db.mark_enqueued(conn, page_id)
+    fleet_db.mark_enqueued(conn, [page_id])
     return page_id
 
 

@@ -156,7 +156,7 @@ class _Batcher:
             return
         try:
             with _local.get_pool().connection() as conn:
-                fleet_db.mark_enqueued_many(conn, ids)
+                fleet_db.mark_enqueued(conn, ids)
         except DATABASE_DOWN as exc:  # unstamped pages are swept from fetched_at: send anyway
             log.warning("could not stamp pages as enqueued", extra={"error": str(exc)[:200]})
         try:
@@ -247,7 +247,7 @@ def _fetch(url_id: int, lease: str) -> None:
                                                               "batched": True})
             return
         # Stamp first, send second: if the send is lost the dispatcher finds the stamp.
-        fleet_db.mark_enqueued(conn, outcome.page_id)
+        fleet_db.mark_enqueued(conn, [outcome.page_id])
         try:
             send_process(app, outcome.page_id)
         except Exception as exc:  # broker down: the stamp makes the dispatcher re-send it
@@ -326,7 +326,8 @@ def _process_batch(page_ids: list[int]) -> None:
     started = time.perf_counter()
     with _local.get_pool().connection() as conn:
         fresh = fleet_db.begin_batch(conn, page_ids)
-        alone = [p for p in page_ids if p not in set(fresh)]
+        batched = set(fresh)
+        alone = [p for p in page_ids if p not in batched]
         if fresh:
             try:
                 outcomes = process_pages(conn, fresh, stats=stats, batch_size=len(fresh))

@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -43,10 +43,11 @@ from govingest.crawler.withdrawal import (
     remembered,
 )
 from govingest.db import documents, frontier
-from govingest.db.frontier import Claim, NewUrl, Outcome
+from govingest.db.frontier import LIST_KINDS, Claim, NewUrl, Outcome
 from govingest.db.pages import body_hash, store_page
 from govingest.parsers.attachments import attachment_format
 from govingest.parsers.decode import binary_type
+from govingest.parsers.model import DocumentKind
 from govingest.parsers.scripted import detect_script_filled
 from govingest.states import ErrorKind, UrlState
 from govingest.stats import Stats
@@ -65,9 +66,8 @@ FINAL_STATE = {ErrorKind.NOT_FOUND: UrlState.GONE, ErrorKind.OUT_OF_SCOPE: UrlSt
                ErrorKind.BLOCKED_ADDRESS: UrlState.GONE, ErrorKind.ROBOTS_DISALLOWED: UrlState.GONE}
 # a guessed link source (/sitemap.xml) that is not there is not an error
 _GUESSED_SITEMAP = "/sitemap.xml"
-# kinds of URL that become documents (and so can be withdrawn); kinds on the list schedule
-DOCUMENT_KINDS = ("article", "attachment")
-LIST_KINDS = ("list", "feed")
+# kinds of URL that become documents (and so can be withdrawn)
+DOCUMENT_KINDS = get_args(DocumentKind)
 
 
 class LeaseLost(Exception):
@@ -92,7 +92,7 @@ class FetchOutcome:
 def _refetch_in(kind: str | None, site: SiteConfig) -> float:
     """Lists and feeds on the list schedule; articles, attachments and later list pages
     (pagers, woken by the page before them when it yields a new article) rarely."""
-    return float(site.recrawl_list_seconds if kind in ("list", "feed") else site.recrawl_article_seconds)
+    return float(site.recrawl_list_seconds if kind in LIST_KINDS else site.recrawl_article_seconds)
 
 
 def _list_refetch(conn: psycopg.Connection, claim: Claim, site: SiteConfig, new: int) -> float:

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, Any, get_args
 
 from govingest.db.connect import resolve_database_url
 from govingest.db.reader import EXPORT_COLUMNS, connect_reader, export_count, export_rows
+from govingest.parsers.model import DocumentKind
 from govingest.workers.cli import UserError, iso_date
 from govingest.workers.settings import Settings
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl", help="default jsonl")
     p.add_argument("--site", help="only this site's documents")
     p.add_argument("--since", type=iso_date, metavar="DATE", help="only documents created or changed on or after DATE")
-    p.add_argument("--kind", choices=("article", "attachment"), help="only articles or only attachments")
+    p.add_argument("--kind", choices=get_args(DocumentKind), help="only articles or only attachments")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default stdout; required for parquet)")
     p.set_defaults(func=run)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from typing import get_args
 
 from govingest.db.connect import resolve_database_url
 from govingest.db.reader import SearchFilters, connect_reader, search
+from govingest.parsers.model import DocumentKind
 from govingest.parsers.search import query_words
 from govingest.workers.cli import UserError, iso_date
 from govingest.workers.settings import Settings
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=iso_date, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
     p.add_argument("--issuer", help="issuer (发文机关) containing this text")
     p.add_argument("--doc-number", help="exactly this document number (文号), e.g. 国办发〔2024〕12号")
-    p.add_argument("--kind", choices=("article", "attachment"), help="only articles or only attachments")
+    p.add_argument("--kind", choices=get_args(DocumentKind), help="only articles or only attachments")
     p.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or JSON lines")
     p.set_defaults(func=run)
