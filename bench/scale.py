@@ -9,13 +9,16 @@ steps; at each size the same operations are timed against it:
 
 * write ms/doc — `write_documents` one document per transaction (the fleet's process task
   before micro-batching) and 20 per transaction, mixed unique documents and ~5% near-duplicates;
+* index ms/doc — the search index stage (`workers/stages/index.py`) on those documents;
+* search ms — `govingest_search` for a common term and for a rare one, as the reader;
 * near-dup ms — a near-duplicate written into a 1-member cluster and into the largest cluster;
 * claims/s — `claim_due` handing out URLs from 1,000 due hosts (leases given back after);
 * status ms — every query `govingest status` runs (the broker's queue depths aside);
 * housekeeping ms — the dispatcher's once-a-second chores: reaper, outstanding leases,
   lost pages, `fleet_status` (its settled check) and `seconds_until_due`;
 * feed page ms — one 500-event page of the change feed from the middle;
-* bytes/doc — documents, sections, facts, citations, events and LSH bands, indexes included.
+* bytes/doc — documents, sections, facts, citations, events, LSH bands and the search
+  index, indexes included.
 
 The frontier is realistic in shape, not in bytes: 1,000 hosts over 100 sites, 60% of URLs
 done, 20% new (due now), 10% failed, 10% gone, a list page per 50 URLs; one URL in five has a
@@ -51,12 +54,15 @@ from govingest.db.documents import write_documents  # noqa: E402
 from govingest.db.migrate import migrate  # noqa: E402
 from govingest.parsers.model import ParsedDocument  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
+from govingest.parsers.search import query_words  # noqa: E402
 from govingest.parsers.signature import sign  # noqa: E402
+from govingest.workers.stages.index import index_all  # noqa: E402
 from govingest.workers.stages.store import document_write  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 HOSTS, SITES, BIG_CLUSTERS = 1000, 100, 5
-DOC_TABLES = ("documents", "sections", "facts", "citations", "doc_events", "doc_lsh_bands")
+DOC_TABLES = ("documents", "sections", "facts", "citations", "doc_events", "doc_lsh_bands", "search_index",
+              "search_pending")
 
 
 # --- the frontier and the corpus, grown in SQL ------------------------------------------
@@ -149,6 +155,14 @@ def grow_corpus(conn: psycopg.Connection, lo: int, hi: int, templates: list[int]
                      FROM {new} d CROSS JOIN generate_series(0, %(bands)s - 1) b(band)
                      WHERE d.cluster_id IS NULL""", {"lo": lo, "hi": hi, "bands": _bands()})
     conn.execute("UPDATE documents SET cluster_id = id WHERE cluster_id IS NULL")
+    # the search index: each copy gets its template's vectors (what indexing its text would
+    # give but for the id suffix), and leaves the queue the insert put it in
+    conn.execute(f"""INSERT INTO search_index (document_id, site, kind, published_date, grams, tsv)
+                     SELECT d.id, dd.site, dd.kind, dd.published_date, s.grams, s.tsv
+                     FROM {new} d JOIN documents dd ON dd.id = d.id
+                     JOIN search_index s ON s.document_id = (%(templates)s::bigint[])[1 + dd.url_id %% {n_t}]""",
+                 {"lo": lo, "hi": hi, "templates": templates})
+    conn.execute(f"DELETE FROM search_pending WHERE document_id IN (SELECT id FROM {new} d)", {"lo": lo, "hi": hi})
 
 
 def _bands() -> int:
@@ -249,6 +263,16 @@ def claims_per_second(conn: psycopg.Connection, want: int) -> float:
     return got / elapsed if elapsed else 0.0
 
 
+def search_once(conn: psycopg.Connection, q: str) -> None:
+    reader.act_as_reader(conn)
+    try:
+        reader.search(conn, q, words=query_words(q))
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute("RESET statement_timeout")
+        conn.commit()
+
+
 def feed_page(conn: psycopg.Connection, after: int) -> None:
     feed_db.read_events(conn, after=after, limit=500)
     conn.commit()
@@ -277,6 +301,10 @@ def measure(conn: psycopg.Connection, corpus: Corpus, reps: list[tuple[int, Pars
     for b in range(60, 120, 20):
         write(conn, list(zip(ids[b:b + 20], docs[b:b + 20], strict=True)), "wr")
     batched = (time.perf_counter() - start) * 1000 / 60
+    conn.commit()
+    start = time.perf_counter()
+    indexed = index_all(conn)
+    index_ms = (time.perf_counter() - start) * 1000 / max(1, indexed)
 
     # near-duplicate into a 1-member cluster and into the largest
     lone_ms, big_ms = [], []
@@ -300,7 +328,9 @@ def measure(conn: psycopg.Connection, corpus: Corpus, reps: list[tuple[int, Pars
     return {
         "urls": scalar(conn, "SELECT count(*) FROM urls"),
         "docs": scalar(conn, "SELECT count(*) FROM documents"),
-        "write_ms": single, "write_batch_ms": batched,
+        "write_ms": single, "write_batch_ms": batched, "index_ms": index_ms,
+        "search_common_ms": timed(lambda: search_once(conn, "安全生产"), 3),
+        "search_rare_ms": timed(lambda: search_once(conn, "转载w"), 3),
         "neardup_lone_ms": statistics.median(lone_ms), "neardup_big_ms": statistics.median(big_ms),
         "big_members": big_members,
         "claims_per_s": statistics.median([claims_per_second(conn, 2000) for _ in range(3)]),
@@ -340,6 +370,8 @@ def main() -> int:
             # templates (filled copies) and the big clusters' representatives (real documents)
             t_ids = register(conn, "tpl", len(corpus.templates))
             write(conn, list(zip(t_ids, corpus.templates, strict=True)), "tpl")
+            conn.commit()
+            index_all(conn)
             templates = [int(r[0]) for r in conn.execute(
                 "SELECT id FROM documents WHERE url_id = ANY(%s) ORDER BY url_id", (t_ids,)).fetchall()]
             rep_docs = [corpus.unique() for _ in range(BIG_CLUSTERS)]
@@ -367,7 +399,9 @@ def main() -> int:
                       f"largest cluster {m['big_members']:.0f} members", flush=True)
                 print(f"    write {m['write_ms']:.2f} ms/doc one per transaction, {m['write_batch_ms']:.2f} ms/doc "
                       f"20 per transaction; near-dup into 1-member cluster {m['neardup_lone_ms']:.1f} ms, "
-                      f"into {m['big_members']:.0f}-member cluster {m['neardup_big_ms']:.1f} ms", flush=True)
+                      f"into {m['big_members']:.0f}-member cluster {m['neardup_big_ms']:.1f} ms; "
+                      f"search index {m['index_ms']:.2f} ms/doc; search {m['search_common_ms']:.1f} ms "
+                      f"(common term), {m['search_rare_ms']:.1f} ms (rare)", flush=True)
                 print(f"    claims {m['claims_per_s']:.0f}/s; status {m['status_ms']:.1f} ms; housekeeping "
                       f"{m['housekeeping_ms']:.1f} ms; feed page {m['feed_ms']:.1f} ms; "
                       f"{m['bytes_per_doc']:.0f} bytes/doc, {m['bytes_per_url']:.0f} bytes/URL", flush=True)

@@ -10,7 +10,10 @@ per-document offset, so every document has distinct content and its own MinHash
 near-duplicate lookup also finds and joins clusters. The URLs are registered before
 timing (the fetch stage does that); "store" is `document_write` (parse → rows) and
 `write_documents`, for one document or a batch: document row,
-sections, facts, change-feed event and LSH bands, in one transaction.
+sections, facts, change-feed event, LSH bands and the search queue row, in one
+transaction. "index" is the next stage, `workers/stages/index.py` (search vector and
+search_index row), timed after each mode's writes: in batches of up to 200 after the
+batched writes, one by one after the one-by-one writes (what `process_page` does).
 
 Target (issue 3): store time per document ≤ 0.3 × parse time per document.
 """
@@ -38,6 +41,7 @@ from govingest.db.migrate import migrate  # noqa: E402
 from govingest.parsers.model import ParsedDocument  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
 from govingest.parsers.signature import sign  # noqa: E402
+from govingest.workers.stages.index import index_all, index_queued  # noqa: E402
 from govingest.workers.stages.store import document_write  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -131,7 +135,7 @@ def main() -> int:
             # Interleaved rounds, medians reported: on a shared machine the load drifts,
             # and side-by-side rounds keep the ratios honest.
             per_round = args.docs // args.rounds
-            singles, batches, parses, commits = [], [], [], []
+            singles, batches, parses, commits, index_singles, index_batches = [], [], [], [], [], []
             for r in range(args.rounds):
                 parses.append(time_parse(seeds, rounds=1))
                 start = time.perf_counter()
@@ -143,6 +147,10 @@ def main() -> int:
                 for u, d in zip(url_ids[lo:lo + per_round], docs[lo:lo + per_round], strict=False):
                     write_documents(conn, [document_write(u, "bench", None, d)])
                 singles.append((time.perf_counter() - start) / per_round)
+                start = time.perf_counter()
+                while index_queued(conn, limit=1):
+                    pass
+                index_singles.append((time.perf_counter() - start) / per_round)
                 lo += args.docs
                 start = time.perf_counter()
                 for b in range(lo, lo + per_round, args.batch):
@@ -150,8 +158,12 @@ def main() -> int:
                     write_documents(conn, [document_write(u, "bench", None, d)
                                            for u, d in zip(url_ids[b:end], docs[b:end], strict=False)])
                 batches.append((time.perf_counter() - start) / per_round)
+                start = time.perf_counter()
+                index_all(conn)
+                index_batches.append((time.perf_counter() - start) / per_round)
             single, batched = statistics.median(singles), statistics.median(batches)
             parse_seed, commit_floor = statistics.median(parses), statistics.median(commits)
+            index_single, index_batched = statistics.median(index_singles), statistics.median(index_batches)
 
             n_docs, n_sections, n_facts, n_events, n_clusters = conn.execute(
                 """SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM sections),
@@ -176,6 +188,9 @@ def main() -> int:
           f"ratio to seed parse {single / parse_seed:.2f}x, to html parse {single / parse_html:.2f}x")
     print(f"store  batched ({args.batch:>4}/tx)    {batched * 1000:8.2f} ms/doc  {1 / batched:8.0f} docs/s  "
           f"ratio to seed parse {batched / parse_seed:.2f}x, to html parse {batched / parse_html:.2f}x")
+    print(f"index  one-by-one          {index_single * 1000:8.2f} ms/doc  (search stage, after the write)")
+    print(f"index  batched (<=200)     {index_batched * 1000:8.2f} ms/doc  store + index batched "
+          f"{(batched + index_batched) / parse_seed:.2f}x seed parse")
     print(f"commit floor (1-row txn)   {commit_floor * 1000:8.2f} ms/txn  (WAL fsync; bounds one-by-one)")
     print(f"target: store <= 0.3x parse per document -> batched "
           f"{'MET' if batched / parse_seed <= 0.3 else 'NOT MET'}, one-by-one "

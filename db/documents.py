@@ -144,8 +144,7 @@ def _columns(conn: psycopg.Connection, names: Sequence[str]) -> list[tuple[str, 
 def _travels_as_text(sql_type: str) -> bool:
     # jsonb values and per-row arrays cannot be unnested from an array of their own type
     # (unnest would flatten a 2-D array): they travel as text[] and are cast back
-    # (tsvector: its literal is built by the application, parsers/search.py)
-    return sql_type in ("json", "jsonb", "tsvector") or sql_type.endswith("[]")
+    return sql_type in ("json", "jsonb") or sql_type.endswith("[]")
 
 
 def _array_literal(values: Sequence[Any]) -> str:
@@ -291,8 +290,8 @@ class _Batch:
     outcome: dict[int, WriteResult] = field(default_factory=dict)
     to_insert: list[int] = field(default_factory=list)
     to_update: list[int] = field(default_factory=list)
-    # (parser_version, search_tsv or None, document id): same output, newer parser
-    version_only: list[tuple[str, str | None, int]] = field(default_factory=list)
+    # (parser_version, document id): same output, newer parser
+    version_only: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def written(self) -> list[int]:
@@ -355,7 +354,7 @@ def _classify(batch: _Batch, existing: dict[int, tuple[int, str, str]], new_ids:
             continue
         batch.outcome[u] = WriteResult("unchanged", doc_id)
         if old_version != w.columns["parser_version"]:
-            batch.version_only.append((w.columns["parser_version"], w.columns.get("search_tsv"), doc_id))
+            batch.version_only.append((w.columns["parser_version"], doc_id))
 
 
 def _write(conn: psycopg.Connection, batch: _Batch, clusters: dict[int, int]) -> None:
@@ -369,10 +368,9 @@ def _write(conn: psycopg.Connection, batch: _Batch, clusters: dict[int, int]) ->
         if batch.to_update:
             _upsert(conn, batch, batch.to_update, clusters, columns, insert=False)
         if batch.version_only:
-            # a newer parser may index differently (search_tsv): reparse re-indexes unchanged documents
-            conn.cursor().executemany(
-                "UPDATE documents SET parser_version = %s, search_tsv = coalesce(%s::tsvector, search_tsv) "
-                "WHERE id = %s", batch.version_only)
+            # a newer parser may index differently: the new version queues the document for
+            # search indexing again (migration 0110's trigger)
+            conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", batch.version_only)
         if written:
             conn.execute(_CHILDREN, _children_params(batch, written, clusters))
         if inserted is not None:

@@ -133,6 +133,14 @@ def document_kinds(conn: psycopg.Connection) -> dict[str, int]:
         "SELECT kind, sum(n) FROM v_document_counts GROUP BY kind HAVING sum(n) <> 0")}
 
 
+def search_backlog(conn: psycopg.Connection) -> tuple[int, float | None]:
+    """(documents stored but not yet searchable, age in seconds of the oldest), from
+    v_search_backlog (0110): the index stage's lag behind the writes."""
+    row = conn.execute("SELECT queued, oldest_seconds FROM v_search_backlog").fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
 def rule_hits(conn: psycopg.Connection, sites: list[str] | None = None) -> list[tuple[str, str, int]]:
     """(site, rule, hits) of the sites file's rules."""
     rows = conn.execute(

@@ -7,12 +7,14 @@ import psycopg
 import pytest
 
 from govingest.parsers.model import Citation
+from govingest.workers.stages.index import index_all
 from tests.db.helpers import add_url, make_doc, write_one
 
 VIEWS = ["v_documents", "v_sections", "v_facts", "v_doc_events", "v_urls", "v_citations",
          # 0072: what `govingest status` reads; 0073: what search reads; 0080: counters; 0090: list schedules
          "v_site_rule_hits", "v_article_dialects", "v_site_caps", "v_fleet_status", "v_search", "v_search_index",
-         "v_url_counts", "v_document_counts", "v_list_pages"]
+         "v_url_counts", "v_document_counts", "v_list_pages",
+         "v_search_backlog"]  # 0110
 
 
 def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_url: str) -> None:
@@ -22,6 +24,7 @@ def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_ur
         conn.execute("UPDATE urls SET kind = 'list' WHERE id = %s", (list_id,))
         write_one(conn, url_id, make_doc(
             "正文。", facts=2, cites=(Citation("福建省安全生产条例", None, "条例", "福建省安全生产条例"),)))
+        assert index_all(conn) == 1  # v_search_index shows indexed documents
         conn.execute("SET statement_timeout = '30s'")  # readers must run with one (migration 0040)
         conn.execute("SET ROLE govingest_reader")
         for view in ("v_site_rule_hits", "v_site_caps"):  # no rule matched, no cap set: readable, empty
@@ -35,7 +38,8 @@ def test_reader_reads_views_and_cannot_write_or_read_tables(migrated_database_ur
                 time.sleep(0.05)
         assert conn.execute("SELECT indicator, unit FROM v_facts ORDER BY ord LIMIT 1").fetchone() == ("检查企业0", "家")
         assert conn.execute("SELECT count(*) FROM govingest_search('正文')").fetchone() == (1,)
-        for sql in ["SELECT * FROM schema_migrations", "UPDATE documents SET search_tsv = NULL",
+        assert conn.execute("SELECT queued FROM v_search_backlog").fetchone() == (0,)
+        for sql in ["SELECT * FROM schema_migrations", "UPDATE search_index SET tsv = NULL", "SELECT * FROM search_pending",
                     "SELECT govingest_search_snippet('x', 'x') FROM site_rule_hits",
                     "INSERT INTO documents (url_id, url, site, script, text, content_hash, output_hash, "
                     "parser_version) VALUES (1, 'x', 't', 'hans', '', '', '', '1')",

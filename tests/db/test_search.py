@@ -1,13 +1,16 @@
-"""Chinese full-text search: the write path indexes, SQL and Python agree, govingest_search ranks and filters."""
+"""Chinese full-text search: writes queue, the index stage indexes, SQL and Python agree,
+govingest_search ranks and filters."""
 from __future__ import annotations
 
 import psycopg
 import pytest
 
+from govingest.db import search_index
 from govingest.db.reader import SearchFilters, act_as_reader, search
 from govingest.parsers.search import grams_vector, query_words, search_vector
+from govingest.workers.stages.index import index_all, index_queued
 from tests.conftest import SEEDS
-from tests.db.helpers import add_url, make_doc, write_one
+from tests.db.helpers import add_url, count, make_doc, write_one
 
 CASES = [
     ("福建省安全生产条例", "一、总体情况\n检查企业29136家，ABC公司 2024年。市 县", "闽政〔2024〕3号"),
@@ -27,8 +30,8 @@ def test_sql_backfill_computes_the_same_bigrams_as_python(migrated_database_url:
 
 
 def test_vector_has_words_bigrams_and_title_weight() -> None:
-    v = search_vector("安全生产监督管理条例", "正文提到管理条例。", None)
-    assert "'安全':1A" in v and "'管理条例':7A,16" in v  # word at its first character, title weighted A
+    v = search_vector("安全生产监督管理条例", "正文提到管理条例。", None).split()
+    assert "'安全':1A" in v and "'管理条例':7A" in v and "'管理条例':16" in v  # words at their first character
     assert query_words("安全生产监督管理条例") == ["管理条例"]  # words of 3+ characters only
 
 
@@ -44,6 +47,7 @@ def corpus(migrated_database_url: str) -> str:
         _store(conn, "https://a.gov.cn/2.html", "天气预报", "明日多云。安全生产月活动启动。")
         _store(conn, "https://b.gov.cn/3.html", "生产安全事故应急预案", "生产安全事故的应急处置。", site="b",
                doc_number="厦府〔2024〕7号")
+        assert index_all(conn) == 3
     return migrated_database_url
 
 
@@ -80,30 +84,79 @@ def test_search_filters(corpus: str) -> None:
         assert urls("安全", kind="attachment") == []
 
 
-def test_rows_written_without_a_vector_are_indexed_by_the_trigger(corpus: str) -> None:
-    """An older worker (no search_tsv) or the 0073 backfill: bigrams computed in SQL."""
+def _queued(conn: psycopg.Connection) -> int:
+    return count(conn, "SELECT count(*) FROM search_pending")
+
+
+def _tsv(conn: psycopg.Connection, url: str) -> str | None:
+    row = conn.execute("SELECT si.tsv::text FROM documents d LEFT JOIN search_index si ON si.document_id = d.id "
+                       "WHERE d.url = %s", (url,)).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_a_write_queues_and_the_index_stage_makes_it_searchable(corpus: str) -> None:
     with psycopg.connect(corpus, autocommit=True) as conn:
-        conn.execute("UPDATE documents SET search_tsv = NULL")
-        same = conn.execute("SELECT bool_and(search_tsv = govingest_search_grams_vector(title, text, doc_number)) "
-                            "FROM documents").fetchone()
-        assert same == (True,)
         conn.execute("UPDATE documents SET text = '全新的内容：防汛抗旱。' WHERE url = 'https://a.gov.cn/2.html'")
-        act_as_reader(conn)
-        assert [h.url for h in search(conn, "防汛抗旱")] == ["https://a.gov.cn/2.html"]
+        assert _queued(conn) == 1
+        with psycopg.connect(corpus, autocommit=True) as reader:
+            act_as_reader(reader)
+            assert search(reader, "防汛抗旱") == []  # not yet: the index stage has not run
+            assert index_all(conn) == 1 and _queued(conn) == 0
+            assert [h.url for h in search(reader, "防汛抗旱")] == ["https://a.gov.cn/2.html"]
+            assert search(reader, "安全生产月") == []  # the old text's terms are gone
+        conn.execute("UPDATE documents SET issuer = '别的机关'")  # not a searchable column: nothing queued
+        assert _queued(conn) == 0
+
+
+def test_a_vector_of_older_text_never_overwrites_a_newer_one(corpus: str) -> None:
+    """A worker computes from text v1; the document is rewritten to v2 meanwhile; v1's vector
+    is not stored and v2 stays queued (the ticket), so the index never ends with v1."""
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        url = "https://a.gov.cn/2.html"
+        conn.execute("UPDATE documents SET text = '第一版：植树造林。' WHERE url = %s", (url,))
+        claimed = search_index.claim(conn, 10)
+        assert [d.text for d in claimed] == ["第一版：植树造林。"]
+        conn.execute("UPDATE documents SET text = '第二版：森林防火。' WHERE url = %s", (url,))
+        stale = [search_index.IndexRow(d.document_id, d.ticket, d.site, d.kind, d.published_date,
+                                       search_vector(d.title, d.text, d.doc_number)) for d in claimed]
+        assert search_index.write(conn, stale) == 0  # superseded
+        assert "植树" not in (_tsv(conn, url) or "")
+        assert index_all(conn) == 1
+        assert "'防火'" in (_tsv(conn, url) or "") and "植树" not in (_tsv(conn, url) or "")
+
+
+def test_workers_side_by_side_take_different_documents_and_a_dead_ones_lease_runs_out(corpus: str) -> None:
+    with psycopg.connect(corpus, autocommit=True) as a, psycopg.connect(corpus, autocommit=True) as b:
+        a.execute("UPDATE documents SET title = title || '（修订）'")  # all three queued again
+        first = search_index.claim(a, 2)
+        second = search_index.claim(b, 10)
+        assert len(first) == 2 and len(second) == 1
+        assert not {d.document_id for d in first} & {d.document_id for d in second}
+        assert search_index.claim(b, 10) == []  # everything is leased
+        # worker a dies without writing: its lease runs out and b takes its documents
+        a.execute("UPDATE search_pending SET claimed_until = now() - interval '1 second' "
+                  "WHERE document_id = ANY(%s)", ([d.document_id for d in first],))
+        assert index_queued(b) == 2
+        assert _queued(b) == 1  # b's first claim is still leased to b
 
 
 def test_reparse_with_a_newer_parser_reindexes_unchanged_documents(corpus: str) -> None:
     with psycopg.connect(corpus, autocommit=True) as conn:
-        conn.execute("UPDATE documents SET search_tsv = NULL, parser_version = '0'")  # grams only, old version
+        url = "https://a.gov.cn/1.html"
+        conn.execute("UPDATE search_index SET tsv = %s::tsvector", (grams_vector("旧", "旧的向量", None),))
+        conn.execute("UPDATE documents SET parser_version = '0'")
+        index_all(conn)  # the version change alone queued them: indexed again
+        conn.execute("UPDATE search_index SET tsv = %s::tsvector", (grams_vector("旧", "旧的向量", None),))
+        conn.execute("UPDATE documents SET parser_version = '0' WHERE url = %s", (url,))
+        conn.execute("DELETE FROM search_pending")
         doc = make_doc("全市检查企业29136家，落实管理条例。<script>x</script>", title="关于印发安全生产工作要点的通知")
-        url_id = conn.execute("SELECT url_id FROM documents WHERE url = 'https://a.gov.cn/1.html'").fetchone()[0]  # type: ignore[index]
+        url_id = conn.execute("SELECT url_id FROM documents WHERE url = %s", (url,)).fetchone()[0]  # type: ignore[index]
         assert write_one(conn, url_id, doc).kind == "unchanged"
-        row = conn.execute("SELECT parser_version, search_tsv::text FROM documents WHERE url_id = %s",
-                           (url_id,)).fetchone()
-        assert row is not None and row[0] != "0"
-        full, grams = (conn.execute("SELECT %s::tsvector::text", (v,)).fetchone()[0]  # type: ignore[index]
-                       for v in (search_vector(doc.title, doc.text, None), grams_vector(doc.title, doc.text, None)))
-        assert row[1] == full != grams  # the segmenter's words are back
+        assert _queued(conn) == 1  # the newer parser version queued it
+        index_all(conn)
+        full = conn.execute("SELECT %s::tsvector::text", (search_vector(doc.title, doc.text, None),)).fetchone()
+        assert full is not None and _tsv(conn, url) == full[0]
 
 
 def test_sql_and_python_bigrams_agree_on_any_text(migrated_database_url: str) -> None:

@@ -9,6 +9,9 @@ A page that reached an outcome is stamped `processed_at`; one that did not (the
 database went away mid-way, a time limit raised through) stays unstamped and the
 dispatcher's sweep sends it again.
 
+Search indexing is the next stage (`workers/stages/index.py`): the write queues each
+document, and `process_pages` ends by indexing a batch of the queue.
+
 Transactions are kept short on purpose: the page is read in one, parsed with no
 transaction open (an open transaction would hold back the change feed, whose cursor
 waits for the oldest running transaction), and written in another.
@@ -31,6 +34,8 @@ from govingest.parsers.site_rules import SiteRules
 from govingest.parsers.timeout import parse_with_timeout
 from govingest.states import ErrorKind
 from govingest.stats import Stats
+from govingest.workers.stages.index import BATCH as INDEX_BATCH
+from govingest.workers.stages.index import index_queued
 from govingest.workers.stages.store import document_write
 
 log = logging.getLogger(__name__)
@@ -147,4 +152,7 @@ def process_pages(
     # Every page that reached an outcome is finished: stamped here, on the one path all
     # callers share, so the dispatcher's sweep for unfinished pages never resends it.
     mark_processed(conn, page_ids)
+    # Search follows the writes by one batch: twice what was written, so a backlog (a
+    # reparse, a worker that died before indexing) shrinks with every batch.
+    index_queued(conn, limit=max(INDEX_BATCH, 2 * len(page_ids)), stats=stats)
     return [outcomes[p] for p in page_ids]

@@ -3,8 +3,8 @@
 Why here, between the two: `parsers/` knows nothing of tables and `db/` nothing of the
 parser. The parse model marks which of its fields are `documents` columns
 (`ParsedDocument.columns`); this module adds the outline flattened into `sections`
-rows, the facts as `facts` rows, the search vector (`parsers/search.py`), and the output
-hash over everything a consumer sees.
+rows, the facts as `facts` rows, and the output hash over everything a consumer sees.
+(The search vector is not written here: `workers/stages/index.py` computes it after.)
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from govingest.db.documents import CitationRow, DocumentWrite, FactRow, SectionRow
 from govingest.parsers.model import OutlineNode, ParsedDocument
-from govingest.parsers.search import search_vector
 
 
 def document_write(url_id: int, site: str, page_id: int | None, doc: ParsedDocument) -> DocumentWrite:
@@ -22,9 +21,7 @@ def document_write(url_id: int, site: str, page_id: int | None, doc: ParsedDocum
     sections = section_rows(doc.outline)
     facts = fact_rows(doc)
     citations = citation_rows(doc)
-    # search_tsv is derived from title, number and text (already hashed): not in output_hash
-    columns = {**doc.columns(), "search_tsv": search_vector(doc.title, doc.text, doc.doc_number)}
-    return DocumentWrite(url_id=url_id, site=site, page_id=page_id, columns=columns,
+    return DocumentWrite(url_id=url_id, site=site, page_id=page_id, columns=doc.columns(),
                          sections=sections, facts=facts, citations=citations,
                          output_hash=output_hash(doc, sections, facts, citations))
 

@@ -52,14 +52,19 @@ _PARSE_KINDS = ("needs_ocr", "script_filled", "attachment_corrupt", "attachment_
                 "attachment_encrypted", "attachment_unsupported", "parse")
 
 
-def document_lines(kinds: dict[str, int], failures: list[tuple[str, str, int]]) -> list[str]:
-    """Documents by kind, then URLs whose content could not become a document, by why."""
+def document_lines(kinds: dict[str, int], failures: list[tuple[str, str, int]],
+                   backlog: tuple[int, float | None] = (0, None)) -> list[str]:
+    """Documents by kind, then URLs whose content could not become a document, by why,
+    then how far search indexing is behind."""
     lines = [f"documents: {kinds.get('article', 0)} articles, {kinds.get('attachment', 0)} attachments"]
     by_kind: dict[str, int] = defaultdict(int)
     for _site, kind, n in failures:
         by_kind[kind] += n
     shown = [f"{k} {by_kind[k]}" for k in _PARSE_KINDS if by_kind.get(k)]
     lines.append("not stored as documents: " + (", ".join(shown) if shown else "none"))
+    queued, oldest = backlog
+    lines.append(f"search index: {queued} documents waiting, oldest {_duration(oldest)}" if queued
+                 else "search index: up to date")
     return lines
 
 
@@ -105,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         errors = reader.recent_errors(conn, args.errors, site=args.site)
         kinds = reader.document_kinds(conn)
         failures = reader.error_kinds(conn)
+        backlog = reader.search_backlog(conn)
         hits = reader.rule_hits(conn, [args.site] if args.site else None)
         dialects = reader.articles_by_dialect(conn, sorted({c[0] for c in counts}))
         lists = reader.list_pages(conn, [args.site] if args.site else None)
@@ -131,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     for site, rule, n in hits:
         print(f"  {site}  {rule}  {n}")
     print()
-    for line in document_lines(kinds, failures):
+    for line in document_lines(kinds, failures, backlog):
         print(line)
     print()
     print("\n".join(fleet))
