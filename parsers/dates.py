@@ -26,3 +26,8 @@ def normalize_date(value: str | None) -> str | None:
     if hour is not None and int(hour) < 24 and int(minute) < 60:
         return f"{date}T{int(hour):02d}:{minute}"
     return date
+
+
+def printed_dates(text: str) -> set[str]:
+    """Every 'YYYY-MM-DD' the text prints, in any of the formats `normalize_date` reads."""
+    return {d[:10] for m in _DATE.finditer(text) if (d := normalize_date(m.group(0)))}

@@ -17,7 +17,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from govingest.parsers.dates import normalize_date
+from govingest.parsers.dates import normalize_date, printed_dates
 from govingest.parsers.disclosure import disclosure_from_tree
 from govingest.parsers.extract import parse_html
 from govingest.parsers.model import Decoded, Extracted, Metadata
@@ -141,7 +141,16 @@ def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
             meta.source = _clean(m.group(1))
 
 
-def _from_trafilatura(tree: HtmlElement, url: str | None, meta: Metadata) -> None:
+def _year_only_guess(date: str, page: str) -> bool:
+    """htmldate fills a bare year with January 1st ("1997年…" in the text → 1997-01-01).
+
+    A January 1st that the page never prints is such a guess: the year of some event in
+    the article, not the day it was published, so it is dropped rather than reported.
+    """
+    return date[5:10] == "01-01" and date[:10] not in printed_dates(page)
+
+
+def _from_trafilatura(tree: HtmlElement, url: str | None, meta: Metadata, page: str = "") -> None:
     """og:/schema.org/htmldate metadata; only called when the gov tags are missing."""
     from trafilatura.metadata import extract_metadata as trafilatura_metadata
 
@@ -154,7 +163,8 @@ def _from_trafilatura(tree: HtmlElement, url: str | None, meta: Metadata) -> Non
     if meta.title is None and doc.title:
         meta.title = clean_title(doc.title, meta.site_name or doc.sitename, meta.column)
     if meta.published_at is None and doc.date:
-        meta.published_at = normalize_date(doc.date)
+        date = normalize_date(doc.date)
+        meta.published_at = None if date and _year_only_guess(date, page) else date
     if meta.site_name is None and doc.sitename:
         meta.site_name = _clean(doc.sitename)
 
@@ -194,5 +204,5 @@ def extract_metadata(
         _from_labels(tree, meta)
     if meta.published_at is None or meta.title is None:
         # costly (≈ a third of a trafilatura run): never for site_name alone
-        _from_trafilatura(tree, url, meta)
+        _from_trafilatura(tree, url, meta, decoded.text)
     return meta

@@ -109,3 +109,25 @@ def test_a_period_in_the_body_is_not_the_publication_date() -> None:
       <div id="zoom"><p>三、活动时间：2024年6月至12月</p><p>各地各高校根据通知精神，结合实际制定工作方案，做好动员部署。</p></div>
       <div class="info">发布日期：2024-06-13</div></body></html>""")
     assert meta.published_at == "2024-06-13"
+
+
+def test_a_year_only_guess_is_not_a_publication_date() -> None:
+    """htmldate turns the 1997 of "1997年6月21日…逝世" into 1997-01-01 on a page that prints
+    no date of its own (a city portal's museum page); the page never says 1月1日, so the
+    date is unknown rather than wrong."""
+    assert _meta_of("mhxqwer-dyqtaiyuan.gov.cn__index.html").published_at is None
+
+
+def test_labels_of_pages_without_gov_tags() -> None:
+    # Zving ZCMS (河北) and the cac.gov.cn 网站群 CMS: no ArticleTitle/PubDate tags
+    hebei = _meta_of("mhxqwer-tqjwhly.hebei.gov.cn__index.html")
+    assert (hebei.title, hebei.published_at, hebei.source) == (
+        "青春心向党 启航新征程——河北青年优秀美术作品展启幕", "2022-05-07T00:00", "河北省文化和旅游厅机关党委")
+    cac = _meta_of("mhxqwer-gjbcac.gov.cn__index.html")
+    assert (cac.title, cac.published_at, cac.source) == ("从信息社会迈向智能社会", "2020-02-18T09:15", "人民日报")
+
+
+def test_lower_case_gov_meta_names() -> None:
+    # Hanweb (济南) writes name="pubdate" and name="contentSource"
+    meta = _meta_of("mhxqwer-ypljnwl.jinan.gov.cn__index.html")
+    assert (meta.published_at, meta.source) == ("2019-07-10T10:43", "济南市文化和旅游局（原市文广新局）")

@@ -58,9 +58,25 @@ def results() -> dict[str, dict[str, Any]]:
     return out
 
 
+# Pages of CMS families the first set lacked, with their F1 floor against the silver:
+# each scored 0.96-0.99 when added, capped by text the copier inserted into the body.
+OTHER_CMS_FLOORS = {
+    "mhxqwer-tqjwhly.hebei.gov.cn__index.html": 0.95,  # Zving ZCMS, no gov meta tags
+    "mhxqwer-dyqtaiyuan.gov.cn__index.html": 0.96,  # portal page, no known container
+    "mhxqwer-lxhkjt.yn.gov.cn__index.html": 0.95,  # jyhcms
+    "mhxqwer-mltjyt.zj.gov.cn__index.html": 0.97,  # Hanweb 政务公开: 索引号 table, body in a layout cell
+    "mhxqwer-ypljnwl.jinan.gov.cn__index.html": 0.98,  # Hanweb 大汉版通, images between paragraphs
+    "mhxqwer-gjbcac.gov.cn__index.html": 0.98,  # cac.gov.cn 网站群 CMS
+    "mhxqwer-zgy2jyt.ah.gov.cn__index.html": 0.95,  # lonsun, 扫一扫 and 打印本页 under the body
+}
+
+
 def test_the_fixture_set_is_complete() -> None:
-    assert len(ROWS) >= 29  # the 27 first pages, then the pages issue 12 added (disclosure table, no container)
-    assert sum(r["kind"] == "gov" for r in ROWS) >= 23
+    # the 27 first pages, then the pages issue 12 added (disclosure table, no container,
+    # then seven pages of other CMS families)
+    assert len(ROWS) >= 36
+    assert sum(r["kind"] == "gov" for r in ROWS) >= 30
+    assert set(OTHER_CMS_FLOORS) <= {r["file"] for r in ROWS}
 
 
 def test_every_page_parses(results: dict[str, dict[str, Any]]) -> None:
@@ -96,6 +112,15 @@ def test_silver_truth_bigram_f1_does_not_regress(results: dict[str, dict[str, An
     assert sum(scores) / len(scores) >= 0.9
 
 
+@pytest.mark.parametrize("name", sorted(OTHER_CMS_FLOORS), ids=lambda n: n[:40])
+def test_pages_of_other_cms_families(name: str, results: dict[str, dict[str, Any]], scorer: ModuleType) -> None:
+    truth, kind = scorer.truth_for(REAL, name)
+    assert kind == "silver"
+    _p, recall, f1 = scorer.prf(results[name].get("text", ""), truth)
+    assert recall >= 0.98, f"recall {recall:.3f}: part of the article was lost"
+    assert f1 >= OTHER_CMS_FLOORS[name], f"F1 {f1:.3f} < {OTHER_CMS_FLOORS[name]}"
+
+
 @pytest.mark.parametrize("row", [r for r in ROWS if r["kind"] == "gov"], ids=lambda r: r["file"][:40])
 def test_no_chrome_markers_on_gov_pages(row: dict[str, str], results: dict[str, dict[str, Any]],
                                        scorer: ModuleType) -> None:
@@ -115,8 +140,10 @@ def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: di
     want = scorer.meta_of(REAL, row["file"])
     got = results[row["file"]]
     if want["title"]:
-        # markup inside the meta value (ia__500b… wraps its subtitle in <div>) is not title text
-        assert scorer.fold(got["title"] or "") == scorer.fold(re.sub(r"<[^>]+>", "", want["title"]).strip())
+        # markup inside the meta value (ia__500b… wraps its subtitle in <div>) is not title
+        # text, and a run of spaces is one space (zgy2jyt.ah's title has a double space)
+        want_title = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", want["title"])).strip()
+        assert scorer.fold(got["title"] or "") == scorer.fold(want_title)
     if want["date"]:
         # same date and, where the tag has one, the same hour and minute
         assert got["published_at"] and _digits(got["published_at"]) == _digits(want["date"])[:12]
