@@ -7,9 +7,9 @@ The corpus: the fixture documents (the seeds, the real pages of tests/fixtures/r
 citing notice, parsed by the real parser) among `--docs` generated ones. Generated documents
 are made of words of the fixtures' own vocabulary (rjieba words, Zipf-weighted, with
 punctuation), so their bigram and word statistics look like government prose, with titles,
-issuers, document numbers and dates. Every document gets its `search_tsv` from
-`parsers.search.search_vector`, the write path's function; rows are loaded with COPY (the
-write path itself is measured by bench/store.py).
+issuers, document numbers and dates. Rows are loaded with COPY and indexed by the index
+stage the process stage runs (`workers/stages/index.py`: vectors from
+`parsers.search.search_vector`); the write path itself is measured by bench/store.py.
 
 Queries with known answers: for each fixture document, its title and two phrases of 8–12
 characters taken from its body (short enough to type, long enough to name one text). A
@@ -40,7 +40,8 @@ from bench.store import server_url  # noqa: E402
 from govingest.db.migrate import migrate  # noqa: E402
 from govingest.db.reader import SearchFilters, act_as_reader, search  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
-from govingest.parsers.search import query_words, search_vector  # noqa: E402
+from govingest.parsers.search import query_words  # noqa: E402
+from govingest.workers.stages.index import index_all  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SITES = [f"site{i:02d}" for i in range(20)]
@@ -91,14 +92,12 @@ def generated(n: int, words: list[str], weights: list[float], rng: random.Random
 
 
 def load(conn: psycopg.Connection, rows, batch: int = 2000) -> int:
-    """COPY urls and documents (search_tsv from the write path's function)."""
+    """COPY urls and documents, then the index stage (the write path's) indexes each batch."""
     n = 0
     conn.execute("DROP INDEX IF EXISTS search_index_grams_idx")
     buf: list = []
 
     def flush() -> None:
-        # vectors first, outside the transaction: a long transaction holds every feed back (db/feed.py)
-        vectors = [search_vector(r[2], r[3], r[5]) for r in buf]
         with conn.transaction():
             ids = conn.execute(
                 "INSERT INTO urls (url, site, host, kind, state) SELECT u, s, split_part(u, '/', 3), 'article', 'done' "
@@ -106,12 +105,12 @@ def load(conn: psycopg.Connection, rows, batch: int = 2000) -> int:
                 ([r[0] for r in buf], [r[1] for r in buf])).fetchall()
             with conn.cursor().copy(
                     "COPY documents (url_id, url, site, title, text, script, content_hash, output_hash, parser_version, "
-                    "issuer, doc_number, published_at, published_date, search_tsv) FROM STDIN") as cp:
-                for (url_id,), (url, site, title, text, issuer, number, day), vector in zip(ids, buf, vectors,
-                                                                                            strict=True):
+                    "issuer, doc_number, published_at, published_date) FROM STDIN") as cp:
+                for (url_id,), (url, site, title, text, issuer, number, day) in zip(ids, buf, strict=True):
                     h = hashlib.sha256(text.encode()).hexdigest()
                     cp.write_row((url_id, url, site, title, text, "hans", h, h, "bench", issuer, number,
-                                  day.isoformat() if day else None, day, vector))
+                                  day.isoformat() if day else None, day))
+        index_all(conn)
         buf.clear()
 
     for r in rows:
