@@ -89,3 +89,10 @@ def write(conn: psycopg.Connection, rows: Sequence[IndexRow]) -> int:
                                     "sites": [r.site for r in rows], "kinds": [r.kind for r in rows],
                                     "dates": [r.published_date for r in rows], "tsvs": [r.tsv for r in rows]})
         return cur.rowcount
+
+
+def drop(conn: psycopg.Connection, row: IndexRow) -> None:
+    """Take a document off the queue without indexing it (the server refused its vector),
+    unless it was queued again meanwhile: a newer text may index."""
+    with conn.transaction():
+        conn.execute("DELETE FROM search_pending WHERE document_id = %s AND ticket = %s", (row.document_id, row.ticket))

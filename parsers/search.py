@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(f"[{CJK}]+|[0-9A-Za-z]+")
@@ -85,10 +85,10 @@ def _grams(text: str, start: int, weight: str, out: list[str]) -> tuple[int, Run
     return end, (offsets, ends, positions)
 
 
-def _words(text: str, runs: Runs, weight: str, out: list[str]) -> None:
-    """Append the segmenter's words of MIN_WORD+ Chinese characters that lie inside one
-    Chinese run, at their first character's position. One rjieba call for the whole text,
-    not one per run: the calls' overhead was half of the words' cost."""
+def _words(text: str, runs: Runs) -> Iterator[tuple[str, int]]:
+    """(word, position of its first character): the segmenter's words of MIN_WORD+ Chinese
+    characters that lie inside one Chinese run. One rjieba call for the whole text, not one
+    per run: the calls' overhead was half of the words' cost."""
     offsets, ends, positions = runs
     if not offsets:
         return
@@ -99,17 +99,12 @@ def _words(text: str, runs: Runs, weight: str, out: list[str]) -> None:
             continue
         k = bisect.bisect_right(offsets, offset) - 1
         if k >= 0 and stop <= ends[k]:
-            out.append(f"'{word}':{min(positions[k] + offset - offsets[k], MAX_POSITION)}{weight}")
+            yield word, min(positions[k] + offset - offsets[k], MAX_POSITION)
 
 
 def query_words(query: str) -> list[str]:
     """The query's segmenter words (the rule `search_vector` indexes by): `govingest_search`'s `words`."""
-    out: list[str] = []
-    _words(query, _grams(query, 1, "", [])[1], "", out)
-    seen: dict[str, None] = {}
-    for entry in out:
-        seen.setdefault(entry[1:entry.rindex("'")], None)
-    return list(seen)
+    return list(dict.fromkeys(w for w, _ in _words(query, _grams(query, 1, "", [])[1])))
 
 
 def _vector(title: str | None, body: str, doc_number: str | None, with_words: bool) -> str:
@@ -117,10 +112,10 @@ def _vector(title: str | None, body: str, doc_number: str | None, with_words: bo
     head = " ".join(t for t in (title, doc_number) if t)
     start, runs = _grams(head, 1, "A", out)
     if with_words:
-        _words(head, runs, "A", out)
+        out.extend([f"'{w}':{p}A" for w, p in _words(head, runs)])
     _, runs = _grams(body, start, "", out)
     if with_words:
-        _words(body, runs, "", out)
+        out.extend([f"'{w}':{p}" for w, p in _words(body, runs)])
     return " ".join(out)
 
 

@@ -8,6 +8,7 @@ import pytest
 from govingest.db import search_index
 from govingest.db.reader import SearchFilters, act_as_reader, search
 from govingest.parsers.search import grams_vector, query_words, search_vector
+from govingest.stats import Stats
 from govingest.workers.stages.index import index_all, index_queued
 from tests.conftest import SEEDS
 from tests.db.helpers import add_url, count, make_doc, write_one
@@ -139,6 +140,24 @@ def test_workers_side_by_side_take_different_documents_and_a_dead_ones_lease_run
                   "WHERE document_id = ANY(%s)", ([d.document_id for d in first],))
         assert index_queued(b) == 2
         assert _queued(b) == 1  # b's first claim is still leased to b
+
+
+def test_a_document_whose_vector_the_server_refuses_never_blocks_the_queue(corpus: str) -> None:
+    """A vector past PostgreSQL's 1 MB tsvector limit (a huge attachment of distinct text)
+    leaves the queue unindexed; the documents claimed with it are indexed."""
+    import random
+
+    rng = random.Random(1)
+    with psycopg.connect(corpus, autocommit=True) as conn:
+        huge = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(400_000))
+        big = _store(conn, "https://a.gov.cn/huge.html", "巨大附件", huge)
+        conn.execute("UPDATE documents SET text = '全新的内容：防汛抗旱。' WHERE url = 'https://a.gov.cn/2.html'")
+        stats = Stats()
+        assert index_all(conn, stats=stats) == 2
+        assert stats.counts["documents_index_refused"] == 1 and stats.counts["documents_indexed"] == 1
+        assert _queued(conn) == 0
+        assert count(conn, "SELECT count(*) FROM search_index WHERE document_id = %s", big) == 0
+        assert "'防汛'" in (_tsv(conn, "https://a.gov.cn/2.html") or "")
 
 
 def test_reparse_with_a_newer_parser_reindexes_unchanged_documents(corpus: str) -> None:

@@ -9,11 +9,16 @@ stage calls it after every batch it writes, so search follows the crawl by one b
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 import psycopg
 
 from govingest.db import search_index
 from govingest.parsers.search import search_vector
 from govingest.stats import Stats
+
+log = logging.getLogger(__name__)
 
 BATCH = 200  # documents per claim: one round trip each way for the batch
 
@@ -26,10 +31,29 @@ def index_queued(conn: psycopg.Connection, *, limit: int = BATCH, stats: Stats |
         batch = search_index.claim(conn, limit)
         rows = [search_index.IndexRow(d.document_id, d.ticket, d.site, d.kind, d.published_date,
                                       search_vector(d.title, d.text, d.doc_number)) for d in batch]
-        stored = search_index.write(conn, rows)
+        stored = _store(conn, rows, stats)
     stats.update("documents_indexed", stored)
     stats.update("documents_index_superseded", len(rows) - stored)  # queued again meanwhile
     return len(rows)
+
+
+def _store(conn: psycopg.Connection, rows: Sequence[search_index.IndexRow], stats: Stats) -> int:
+    """Store the batch; if the server refuses it, row by row, and a row refused alone (a
+    vector past PostgreSQL's 1 MB tsvector limit: a huge attachment) leaves the queue
+    unindexed, logged and counted, rather than failing every later batch it would join."""
+    try:
+        return search_index.write(conn, rows)
+    except psycopg.DatabaseError as exc:
+        # by the connection, not the class: a limit the row hits is an OperationalError too
+        if conn.broken:
+            raise  # the database is gone: the claim's lease runs out, a later batch retries
+        if len(rows) > 1:
+            return sum(_store(conn, [r], stats) for r in rows)
+        log.error("search index refused a document; it is stored but not searchable",
+                  extra={"document_id": rows[0].document_id, "error": str(exc).strip().splitlines()[0][:300]})
+        search_index.drop(conn, rows[0])
+        stats.update("documents_index_refused")
+        return 0
 
 
 def index_all(conn: psycopg.Connection, *, stats: Stats | None = None) -> int:
