@@ -372,7 +372,8 @@ SELECT id, url, site, host, kind, etag, last_modified, depth, content_hash, fail
 FROM leased ORDER BY ord"""
 
 
-def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120.0) -> float | None:
+def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120.0,
+              owner: str | None = None) -> float | None:
     """Reserve the host's next request start: seconds to wait before sending (0 = now), or
     None while another request to the host is still waiting for its answer. Commits.
 
@@ -383,19 +384,21 @@ def take_slot(conn: psycopg.Connection, host: str, *, stale_seconds: float = 120
     answer and the previous start. The server stamps a request before it answers it, so
     start(k+1) >= answer(k) + interval >= stamp(k) + interval in its access log, with no
     assumption about network or scheduling jitter. A start older than `stale_seconds`
-    never answered (its worker died) no longer holds the host. The UPDATE's row lock
+    never answered (its worker died) no longer holds the host; `owner` is recorded so a
+    caller that knows the owner died frees it sooner (`free_slots`). The UPDATE's row lock
     serializes reservations.
     """
     row = conn.execute(
         """UPDATE hosts SET last_request_at = greatest(
                    clock_timestamp(),
                    last_request_at + make_interval(secs => greatest(interval_seconds, coalesce(crawl_delay, 0))),
-                   last_response_at + make_interval(secs => greatest(interval_seconds, coalesce(crawl_delay, 0))))
+                   last_response_at + make_interval(secs => greatest(interval_seconds, coalesce(crawl_delay, 0)))),
+               request_owner = %(owner)s
            WHERE host = %(host)s
              AND (last_request_at IS NULL OR last_response_at >= last_request_at
                   OR last_request_at < clock_timestamp() - make_interval(secs => %(stale)s))
            RETURNING extract(epoch FROM last_request_at - clock_timestamp())""",
-        {"host": host, "stale": stale_seconds},
+        {"host": host, "stale": stale_seconds, "owner": owner},
     ).fetchone()
     if row is None:
         known = conn.execute("SELECT 1 FROM hosts WHERE host = %s", (host,)).fetchone()
@@ -409,6 +412,23 @@ def release_slot(conn: psycopg.Connection, host: str) -> None:
     """Stamp the host's latest response (see `take_slot`); commits."""
     conn.execute("UPDATE hosts SET last_response_at = clock_timestamp() WHERE host = %s", (host,))
     conn.commit()
+
+
+def free_slots(conn: psycopg.Connection, owners: list[str]) -> int:
+    """Hosts whose unanswered request was sent by `owners` (known dead) answered now; commits.
+
+    The request died with its process, so no answer will come: stamping the response at
+    this moment (after the death, so after anything the server saw) keeps `take_slot`'s
+    rule and frees the host without the stale window.
+    """
+    if not owners:
+        return 0
+    cur = conn.execute(
+        """UPDATE hosts SET last_response_at = clock_timestamp()
+           WHERE request_owner = ANY(%s) AND last_request_at IS NOT NULL
+             AND (last_response_at IS NULL OR last_response_at < last_request_at)""", (owners,))
+    conn.commit()
+    return cur.rowcount
 
 
 def redirect_chain(conn: psycopg.Connection, url_id: int, limit: int = 20) -> list[str]:

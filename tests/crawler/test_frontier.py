@@ -200,3 +200,20 @@ def test_status_counters_follow_every_write(conn: psycopg.Connection) -> None:
     conn.execute("TRUNCATE urls CASCADE")
     conn.commit()
     assert _counted(conn) == ([], [], {})
+
+
+def test_free_slots_frees_only_the_dead_owners_unanswered_request(conn: psycopg.Connection) -> None:
+    """A SIGKILLed crawl leaves its request unanswered: the host stays held until the stale
+    window passes, unless the restart, knowing the owner dead, frees it. Another owner's
+    request in flight must keep holding its host (one request in flight at the server)."""
+    frontier.set_host_budget(conn, "dead.example", interval=0.5, concurrency=1)
+    frontier.set_host_budget(conn, "live.example", interval=0.5, concurrency=1)
+    conn.commit()
+    assert frontier.take_slot(conn, "dead.example", owner="h:1:runner") == 0.0
+    assert frontier.take_slot(conn, "live.example", owner="h:2:runner") == 0.0
+    assert frontier.take_slot(conn, "dead.example", owner="h:3:runner") is None  # held, unanswered
+    assert frontier.free_slots(conn, ["h:1:runner"]) == 1
+    assert frontier.free_slots(conn, ["h:1:runner"]) == 0  # already answered
+    wait = frontier.take_slot(conn, "dead.example", owner="h:3:runner")
+    assert wait is not None and 0.4 < wait <= 0.5  # one interval after the stamped answer
+    assert frontier.take_slot(conn, "live.example", owner="h:3:runner") is None

@@ -62,12 +62,16 @@ def _pid_alive(pid: int) -> bool:
 
 
 def release_dead_leases(conn: psycopg.Connection) -> int:
-    """Leases of crashed processes on this machine, released now rather than at expiry."""
+    """Leases of crashed processes on this machine, released now rather than at expiry,
+    and the hosts their unanswered requests still held (`frontier.free_slots`)."""
     dead = []
     for owner in frontier.lease_owners(conn, owner_prefix()):
         parts = owner.split(":")
         if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) != os.getpid() and not _pid_alive(int(parts[1])):
             dead.append(owner)
+    freed = frontier.free_slots(conn, dead)
+    if freed:
+        log.info("hosts freed from a dead crawl's unanswered requests", extra={"hosts": freed, "owners": dead})
     return frontier.release_owners(conn, dead)
 
 

@@ -173,15 +173,15 @@ class _Slots:
     taken just before sending keeps request starts spaced at the server.
     """
 
-    def __init__(self, conn: psycopg.Connection, stats: Stats, stale_seconds: float) -> None:
-        self.conn, self.stats, self.stale = conn, stats, stale_seconds
+    def __init__(self, conn: psycopg.Connection, stats: Stats, stale_seconds: float, owner: str | None) -> None:
+        self.conn, self.stats, self.stale, self.owner = conn, stats, stale_seconds, owner
 
     def before_send(self, url: str) -> None:
         """Wait for the host's slot (its previous request answered, the interval passed)."""
         host = host_key(url)
         started = time.monotonic()
         while True:
-            wait = frontier.take_slot(self.conn, host, stale_seconds=self.stale)
+            wait = frontier.take_slot(self.conn, host, stale_seconds=self.stale, owner=self.owner)
             if wait is not None:
                 break
             if time.monotonic() - started > MAX_SLOT_WAIT:  # another request holds the host
@@ -199,9 +199,9 @@ class _Slots:
 
 
 def _request_options(conn: psycopg.Connection, site: SiteConfig, client: CrawlClient, stats: Stats,
-                     total_timeout: float) -> dict[str, Any]:
+                     total_timeout: float, owner: str | None) -> dict[str, Any]:
     """What every request of the site is sent with: its slot hooks, headers, proxy, cookies, scope."""
-    slots = _Slots(conn, stats, stale_seconds=total_timeout + 5.0)
+    slots = _Slots(conn, stats, stale_seconds=total_timeout + 5.0, owner=owner)
     return {"user_agent": site.user_agent, "allow_private": site.local, "in_scope": lambda u: in_scope(u, site),
             "extra_headers": site.request_headers, "before_send": slots.before_send,
             "after_response": slots.after_response, "proxy": site.proxy,
@@ -309,7 +309,7 @@ def _fetch_url(conn: psycopg.Connection, claim: Claim, site: SiteConfig, client:
     # robots.txt first; fetching it uses this claim's politeness slot, so the URL itself
     # goes back to due and waits for the host's next slot (one request per slot, always)
     robots = frontier.host_robots(conn, claim.host)
-    options = _request_options(conn, site, client, stats, total_timeout)
+    options = _request_options(conn, site, client, stats, total_timeout, owner)
     if robots.text is None or _robots_stale(robots.fetched_at):
         return _refresh_robots(conn, claim, site, client, robots, owner=owner, stats=stats,
                                total_timeout=total_timeout, options=options)
