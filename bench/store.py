@@ -1,4 +1,5 @@
-"""Storing documents: documents/s batched and one-by-one, and store cost vs. parse cost.
+"""Storing documents: documents/s one by one, in the fleet's micro-batch and in large batches,
+and store cost (wall and CPU) vs. parse cost.
 
     .venv/bin/python bench/store.py [--docs 400] [--batch 100]
 
@@ -45,6 +46,22 @@ from govingest.workers.stages.index import index_all, index_queued  # noqa: E402
 from govingest.workers.stages.store import document_write  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
+FLEET_BATCH = int(os.environ.get("GOVINGEST_PROCESS_BATCH", "8"))  # the fleet's default micro-batch
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(backend_pid: int) -> float:
+    """CPU used so far by this process and by the server backend serving it.
+
+    Both sides count: a write is cheap for the client and costly for the server. The
+    backend's time comes from /proc (a server on this machine); elsewhere only the client.
+    """
+    try:
+        fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+    except OSError:
+        backend = 0.0
+    return time.process_time() + backend
 
 
 def server_url() -> tuple[str, object | None]:
@@ -127,42 +144,46 @@ def main() -> int:
             with conn.transaction():
                 ensure_site(conn, "bench")
                 url_ids = [register_url(conn, url=f"https://bench.gov.cn/{i}.html", site="bench", host="bench.gov.cn")
-                           for i in range(2 * args.docs)]
-            docs = make_docs(templates, 2 * args.docs)
+                           for i in range(3 * args.docs)]
+            docs = make_docs(templates, 3 * args.docs)
             sizes = [(len(d.text), sum(1 for _ in _walk(d.outline)), len(d.facts)) for d in docs]
 
             conn.execute("CREATE TABLE commit_probe (x int)")
+            backend = int(conn.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
             # Interleaved rounds, medians reported: on a shared machine the load drifts,
             # and side-by-side rounds keep the ratios honest.
             per_round = args.docs // args.rounds
-            singles, batches, parses, commits, index_singles, index_batches = [], [], [], [], [], []
+            modes = {"one-by-one": 1, f"fleet batch ({FLEET_BATCH}/tx)": FLEET_BATCH, f"batched ({args.batch}/tx)": args.batch}
+            wall: dict[str, list[float]] = {m: [] for m in modes}
+            cpu: dict[str, list[float]] = {m: [] for m in modes}
+            parses, parse_cpus, commits, index_singles, index_batches = [], [], [], [], []
             for r in range(args.rounds):
+                cpu_before = time.process_time()
                 parses.append(time_parse(seeds, rounds=1))
+                parse_cpus.append((time.process_time() - cpu_before) / len(seeds))
                 start = time.perf_counter()
                 for _ in range(20):
                     conn.execute("INSERT INTO commit_probe VALUES (1)")
                 commits.append((time.perf_counter() - start) / 20)
-                lo = r * per_round
-                start = time.perf_counter()
-                for u, d in zip(url_ids[lo:lo + per_round], docs[lo:lo + per_round], strict=False):
-                    write_documents(conn, [document_write(u, "bench", None, d)])
-                singles.append((time.perf_counter() - start) / per_round)
-                start = time.perf_counter()
-                while index_queued(conn, limit=1):
-                    pass
-                index_singles.append((time.perf_counter() - start) / per_round)
-                lo += args.docs
-                start = time.perf_counter()
-                for b in range(lo, lo + per_round, args.batch):
-                    end = min(b + args.batch, lo + per_round)
-                    write_documents(conn, [document_write(u, "bench", None, d)
-                                           for u, d in zip(url_ids[b:end], docs[b:end], strict=False)])
-                batches.append((time.perf_counter() - start) / per_round)
-                start = time.perf_counter()
-                index_all(conn)
-                index_batches.append((time.perf_counter() - start) / per_round)
-            single, batched = statistics.median(singles), statistics.median(batches)
-            parse_seed, commit_floor = statistics.median(parses), statistics.median(commits)
+                for k, (mode, size) in enumerate(modes.items()):
+                    lo = (k * args.rounds + r) * per_round
+                    start, cpu_start = time.perf_counter(), cpu_seconds(backend)
+                    for b in range(lo, lo + per_round, size):
+                        end = min(b + size, lo + per_round)
+                        write_documents(conn, [document_write(u, "bench", None, d)
+                                               for u, d in zip(url_ids[b:end], docs[b:end], strict=False)])
+                    wall[mode].append((time.perf_counter() - start) / per_round)
+                    cpu[mode].append((cpu_seconds(backend) - cpu_start) / per_round)
+                    start = time.perf_counter()
+                    if size == 1:
+                        while index_queued(conn, limit=1):
+                            pass
+                        index_singles.append((time.perf_counter() - start) / per_round)
+                    else:
+                        index_all(conn)
+                        index_batches.append((time.perf_counter() - start) / per_round)
+            parse_seed, parse_cpu = statistics.median(parses), statistics.median(parse_cpus)
+            commit_floor = statistics.median(commits)
             index_single, index_batched = statistics.median(index_singles), statistics.median(index_batches)
 
             n_docs, n_sections, n_facts, n_events, n_clusters = conn.execute(
@@ -184,17 +205,20 @@ def main() -> int:
           f"{n_events} events, {n_clusters} clusters")
     print(f"parse  (seeds, text)       {parse_seed * 1000:8.2f} ms/doc")
     print(f"parse  (real html pages)   {parse_html * 1000:8.2f} ms/doc")
-    print(f"store  one-by-one          {single * 1000:8.2f} ms/doc  {1 / single:8.0f} docs/s  "
-          f"ratio to seed parse {single / parse_seed:.2f}x, to html parse {single / parse_html:.2f}x")
-    print(f"store  batched ({args.batch:>4}/tx)    {batched * 1000:8.2f} ms/doc  {1 / batched:8.0f} docs/s  "
-          f"ratio to seed parse {batched / parse_seed:.2f}x, to html parse {batched / parse_html:.2f}x")
+    print(f"parse  CPU (seeds, text)   {parse_cpu * 1000:8.2f} ms/doc")
+    verdicts = []
+    for mode in modes:
+        w, c = statistics.median(wall[mode]), statistics.median(cpu[mode])
+        print(f"store  {mode:<20} {w * 1000:8.2f} ms/doc  {1 / w:8.0f} docs/s  ratio to seed parse "
+              f"{w / parse_seed:.2f}x (html {w / parse_html:.2f}x); CPU (client + server backend) "
+              f"{c * 1000:.2f} ms/doc = {c / parse_cpu:.2f}x parse CPU")
+        verdicts.append(f"{mode} wall {'MET' if w / parse_seed <= 0.3 else 'NOT MET'}, "
+                        f"CPU {'MET' if c / parse_cpu <= 0.3 else 'NOT MET'}")
     print(f"index  one-by-one          {index_single * 1000:8.2f} ms/doc  (search stage, after the write)")
-    print(f"index  batched (<=200)     {index_batched * 1000:8.2f} ms/doc  store + index batched "
-          f"{(batched + index_batched) / parse_seed:.2f}x seed parse")
-    print(f"commit floor (1-row txn)   {commit_floor * 1000:8.2f} ms/txn  (WAL fsync; bounds one-by-one)")
-    print(f"target: store <= 0.3x parse per document -> batched "
-          f"{'MET' if batched / parse_seed <= 0.3 else 'NOT MET'}, one-by-one "
-          f"{'MET' if single / parse_seed <= 0.3 else 'NOT MET'}")
+    print(f"index  batched (<=200)     {index_batched * 1000:8.2f} ms/doc  (the process stage's drain)")
+    print(f"commit floor (1-row txn)   {commit_floor * 1000:8.2f} ms/txn  (WAL fsync: wall time, not CPU; "
+          "bounds one-by-one)")
+    print("target: store <= 0.3x parse per document -> " + "; ".join(verdicts))
     return 0
 
 

@@ -117,6 +117,19 @@ def one_row(conn: psycopg.Connection, sql: str, params: Sequence[Any] | Mapping[
     return row
 
 
+def server_at_fault(conn: psycopg.Connection, exc: psycopg.DatabaseError) -> bool:
+    """True when a statement failed for the server's sake (retry later), not its input's.
+
+    The connection tells a lost server; the class alone cannot: a limit the row hits (an
+    index row past the btree's size, a tsvector past 1 MB) is an OperationalError too, and
+    retrying it as an outage would retry it forever. Other operational errors (a cancelled
+    statement, a shutdown, too many connections) are the server's.
+    """
+    if conn.broken:
+        return True
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, psycopg.errors.ProgramLimitExceeded)
+
+
 def make_pool(url: str, min_size: int = 1, max_size: int = 4, **kwargs: Any) -> ConnectionPool:
     """A connection pool for worker processes (one per process; threads share it).
 

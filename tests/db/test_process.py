@@ -1,6 +1,7 @@
 """process_page: stored page → document, and bad input ends as a recorded failure."""
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import psycopg
@@ -98,3 +99,21 @@ def test_url_recovers_when_a_later_page_parses(conn: psycopg.Connection) -> None
                       body=HTML.encode("gbk"))
     assert process_page(conn, good).kind == "created"
     assert conn.execute("SELECT state, last_error FROM urls WHERE id = %s", (url_id,)).fetchone() == ("done", None)
+
+
+def test_a_document_the_server_refuses_fails_alone_and_the_batch_lands(conn: psycopg.Connection) -> None:
+    """A server limit is bad input, not an outage: a title thousands of characters long
+    (a page whose <title> holds its whole body, uncompressible) passes the btree's 2704-byte
+    row limit on title_key (ProgramLimitExceeded, an OperationalError by class). It must end
+    as that page's recorded failure, and its batch neighbour as a document, not as a
+    "database down" retry of the whole batch forever."""
+    rng = random.Random(7)
+    title = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(4000))
+    huge = HTML.replace("关于开展安全检查的通知_某市人民政府", title)
+    bad = _page(conn, "https://www.gov.cn/huge-title.html", huge.encode("utf-8"))
+    good = _page(conn, "https://www.gov.cn/p.html", HTML.encode("gbk"))
+    out = process_pages(conn, [bad, good], batch_size=2)
+    assert [o.kind for o in out] == ["failed", "created"], out
+    assert out[0].error is not None and "storing the document failed" in out[0].error
+    assert conn.execute("SELECT state FROM urls WHERE url LIKE %s", ("%huge-title.html",)).fetchone() == ("failed",)
+    assert count(conn, "SELECT count(*) FROM documents") == 1

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import psycopg
 
 from govingest.db import search_index
+from govingest.db.connect import server_at_fault
 from govingest.parsers.search import search_vector
 from govingest.stats import Stats
 
@@ -44,9 +45,8 @@ def _store(conn: psycopg.Connection, rows: Sequence[search_index.IndexRow], stat
     try:
         return search_index.write(conn, rows)
     except psycopg.DatabaseError as exc:
-        # by the connection, not the class: a limit the row hits is an OperationalError too
-        if conn.broken:
-            raise  # the database is gone: the claim's lease runs out, a later batch retries
+        if server_at_fault(conn, exc):
+            raise  # the database is gone or busy: the claim's lease runs out, a later batch retries
         if len(rows) > 1:
             return sum(_store(conn, [r], stats) for r in rows)
         log.error("search index refused a document; it is stored but not searchable",

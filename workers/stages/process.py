@@ -25,6 +25,7 @@ from typing import Literal
 
 import psycopg
 
+from govingest.db.connect import server_at_fault
 from govingest.db.documents import DocumentWrite, write_documents
 from govingest.db.fleet import mark_processed
 from govingest.db.frontier import count_rule_hits, record_parse_failure
@@ -111,9 +112,9 @@ def process_pages(
     def write(batch: list[tuple[StoredPage, DocumentWrite]]) -> None:
         try:
             results = write_documents(conn, [w for _, w in batch], stats=stats)
-        except psycopg.OperationalError:
-            raise  # the database is gone: the caller retries later, nothing is lost
         except psycopg.DatabaseError as exc:
+            if server_at_fault(conn, exc):
+                raise  # the database is gone or busy: the caller retries later, nothing is lost
             if len(batch) > 1:
                 for item in batch:
                     write([item])
