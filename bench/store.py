@@ -42,11 +42,13 @@ from govingest.db.migrate import migrate  # noqa: E402
 from govingest.parsers.model import ParsedDocument  # noqa: E402
 from govingest.parsers.pipeline import parse  # noqa: E402
 from govingest.parsers.signature import sign  # noqa: E402
+from govingest.workers.settings import SETTINGS  # noqa: E402
 from govingest.workers.stages.index import index_all, index_queued  # noqa: E402
 from govingest.workers.stages.store import document_write  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
-FLEET_BATCH = int(os.environ.get("GOVINGEST_PROCESS_BATCH", "8"))  # the fleet's default micro-batch
+FLEET_BATCH = int(os.environ.get("GOVINGEST_PROCESS_BATCH") or next(  # the fleet's micro-batch
+    s.default for s in SETTINGS if s.env == "GOVINGEST_PROCESS_BATCH"))
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 

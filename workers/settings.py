@@ -211,7 +211,7 @@ SETTINGS: list[Setting] = [
     Setting("process_time_limit", "GOVINGEST_PROCESS_TIME_LIMIT", "60",
             "Hard time limit of one process (parse + store) task, seconds; the soft limit (80%) "
             "ends a hanging parse with a clear failure.", Number(1, SECONDS_A_DAY)),
-    Setting("process_batch", "GOVINGEST_PROCESS_BATCH", "8",
+    Setting("process_batch", "GOVINGEST_PROCESS_BATCH", "16",
             "Pages a fetch worker hands to one process task (parsed one by one, written in one "
             "transaction); 1 sends a message per page.", Number(1, 500)),
     Setting("process_batch_linger_ms", "GOVINGEST_PROCESS_BATCH_LINGER_MS", "50",
