@@ -196,3 +196,15 @@ def test_sql_and_python_bigrams_agree_on_any_text(migrated_database_url: str) ->
             assert python == sql
 
         check()
+
+
+def test_search_plans_read_only_the_candidates_vectors(migrated_database_url: str) -> None:
+    """Migration 0112: without its cost setting the planner scans every stripped vector for
+    a term that matches nothing, and without the MATERIALIZED ranking step it tests every
+    positional vector for a term in a few documents (180-300 ms at 20k documents either
+    way, bench/scale.py); a CREATE OR REPLACE of the function silently drops both."""
+    with psycopg.connect(migrated_database_url) as conn:
+        row = conn.execute("SELECT proconfig, prosrc FROM pg_proc WHERE proname = 'govingest_search_run'").fetchone()
+    assert row is not None
+    assert "cpu_operator_cost=0.1" in (row[0] or [])
+    assert "ranked AS MATERIALIZED" in row[1]
