@@ -68,13 +68,16 @@ OTHER_CMS_FLOORS = {
     "mhxqwer-ypljnwl.jinan.gov.cn__index.html": 0.98,  # Hanweb 大汉版通, images between paragraphs
     "mhxqwer-gjbcac.gov.cn__index.html": 0.98,  # cac.gov.cn 网站群 CMS
     "mhxqwer-zgy2jyt.ah.gov.cn__index.html": 0.95,  # lonsun, 扫一扫 and 打印本页 under the body
+    # genuine browser saves (no copier text; the pages issue 12 added second)
+    # 江西 集约化 county 政务公开 page: 关联稿件 list before the body, charts between paragraphs
+    "simonxinw-wanzai.gov.cn__7215380191c5400397df5d7d0b5fd06b.html": 0.98,
 }
 
 
 def test_the_fixture_set_is_complete() -> None:
     # the 27 first pages, then the pages issue 12 added (disclosure table, no container,
-    # then seven pages of other CMS families)
-    assert len(ROWS) >= 36
+    # then seven pages of other CMS families, then genuine browser saves)
+    assert len(ROWS) >= 37
     assert sum(r["kind"] == "gov" for r in ROWS) >= 30
     assert set(OTHER_CMS_FLOORS) <= {r["file"] for r in ROWS}
 
