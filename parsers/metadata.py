@@ -63,9 +63,19 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+# Longer than this is not a headline: a page whose <title> (or ArticleTitle tag) holds its
+# whole body. Kept, it would be stored as the document's title and its index key, past
+# the server's index row limit. The longest title among the fixture pages has 52 characters.
+MAX_TITLE_CHARS = 300
+
+
+def _headline(value: str | None) -> str | None:
+    return value if value and len(value) <= MAX_TITLE_CHARS else None
+
+
 def clean_title(title: str | None, site_name: str | None = None, column: str | None = None) -> str | None:
-    """A <title> without its "_栏目_站名" / " - 站名" suffixes."""
-    title = _clean(title)
+    """A <title> without its "_栏目_站名" / " - 站名" suffixes; None when it cannot be a headline."""
+    title = _headline(_clean(title))
     if not title:
         return None
     for known in (site_name, column):
@@ -184,7 +194,7 @@ def extract_metadata(
     tags = meta_tags(tree)
     disclosure = disclosure_from_tree(tree, tags, decoded.text)
     meta = Metadata(
-        title=tags.get("articletitle") or disclosure.title,
+        title=_headline(tags.get("articletitle")) or _headline(disclosure.title),
         published_at=normalize_date(tags.get("pubdate") or tags.get("firstpublishedtime")),
         source=tags.get("contentsource"),
         site_name=tags.get("sitename"),

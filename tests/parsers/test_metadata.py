@@ -131,3 +131,16 @@ def test_lower_case_gov_meta_names() -> None:
     # Hanweb (济南) writes name="pubdate" and name="contentSource"
     meta = _meta_of("mhxqwer-ypljnwl.jinan.gov.cn__index.html")
     assert (meta.published_at, meta.source) == ("2019-07-10T10:43", "济南市文化和旅游局（原市文广新局）")
+
+
+def test_a_title_tag_holding_the_whole_body_is_no_headline() -> None:
+    """Seen as a storage failure (the title's index key past the btree row limit): a page
+    whose <title> carries its body. No headline runs to hundreds of characters; the page's
+    <h1> names the document instead."""
+    body = "为做好安全生产工作，全市共检查企业29136家，整改隐患1.2万处。" * 40
+    meta = _page(f"""<html><head><title>{body}</title></head><body><h1>关于开展安全检查的通知</h1>
+      <div class="TRS_Editor"><p>{body}</p></div></body></html>""")
+    assert meta.title == "关于开展安全检查的通知"
+    short = _page("""<html><head><title>关于开展安全检查的通知_某市人民政府</title></head><body>
+      <div class="TRS_Editor"><p>各区县：为做好安全生产工作，全市共检查企业29136家。</p></div></body></html>""")
+    assert short.title == "关于开展安全检查的通知"
