@@ -111,6 +111,9 @@ def main() -> int:
           "(target >= 0.9)")
     print(f"closest request starts at the wire: {min(gaps):.4f}s (interval {interval:.4f}s); "
           f"pairs closer than the interval: {sum(1 for g in gaps if g < interval)} (must be 0)")
+    polls = result.stats.counts.get("slot_busy_polls", 0)
+    print(f"slot polls while the host's previous request was out: {polls} "
+          f"({polls / max(1, len(every)):.1f} per request; each is a database round trip)")
     print(f"wall time incl. start/processing: {wall:.2f}s, documents stored: {docs}")
     return 0
 

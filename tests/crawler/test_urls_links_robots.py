@@ -9,7 +9,7 @@ from govingest.crawler.config import parse_site
 from govingest.crawler.links import discover_links
 from govingest.crawler.listing import Page
 from govingest.crawler.listing.trs import pager as trs_pager
-from govingest.crawler.politeness import backoff_seconds, budget
+from govingest.crawler.politeness import backoff_seconds, budget, slot_polls
 from govingest.crawler.robots import RobotsRules, rules_from_response
 from govingest.crawler.ssrf import BlockedAddress, check_url
 from govingest.crawler.urls import canonicalize, classify, host_key, in_scope
@@ -129,3 +129,24 @@ def test_host_key_keeps_other_ports_and_brackets_ipv6() -> None:
     assert host_key("file:///tmp/a.html") == "localfile"
     site = parse_site({"name": "v6", "start_urls": ["http://[::1]:8080/"]}, "test")
     assert in_scope("http://[::1]:8080/a.htm", site)
+
+
+def test_a_worker_waiting_on_a_busy_host_asks_less_and_less_often() -> None:
+    """A 20 ms poll asked the database 50 times for each second a server takes to answer,
+    per waiting worker; doubling pauses, capped at half the host's interval, ask ~8 times
+    for a 1 s answer at rate 1 and never notice the answer later than half an interval."""
+    from itertools import islice
+
+    assert list(islice(slot_polls(1.0), 8)) == [0.02, 0.04, 0.08, 0.16, 0.32, 0.5, 0.5, 0.5]
+    assert list(islice(slot_polls(0.1), 4)) == [0.02, 0.04, 0.05, 0.05]  # rate 10: half of 0.1 s
+    assert set(islice(slot_polls(1 / 400), 5)) == {0.02}  # a fast host: as before
+
+    def asks_while_out(seconds: float, interval: float) -> int:
+        waited, n = 0.0, 0
+        for pause in slot_polls(interval):
+            if waited >= seconds:
+                return n
+            waited, n = waited + pause, n + 1
+        return n
+
+    assert asks_while_out(1.0, 1.0) <= 8 and asks_while_out(10.0, 1.0) <= 26  # 50 and 500 at 20 ms

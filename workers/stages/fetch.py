@@ -29,7 +29,7 @@ from govingest.crawler.config import SiteConfig
 from govingest.crawler.fetch import DEFAULT_MAX_BYTES, MAX_REDIRECTS, FetchResult, fetch, is_html_type
 from govingest.crawler.listing import Listing, Page
 from govingest.crawler.listing.read import page_text, read_page
-from govingest.crawler.politeness import MAX_SLOT_WAIT, SLOT_POLL_SECONDS, SlotDeferred, backoff_seconds
+from govingest.crawler.politeness import MAX_SLOT_WAIT, SlotDeferred, backoff_seconds, slot_polls
 from govingest.crawler.robots import ROBOTS_MAX_BYTES, ROBOTS_TTL_SECONDS, RobotsRules, rules_from_response
 from govingest.crawler.traps import query_family, self_variants, structural_trap, variant_traps
 from govingest.crawler.urls import SKIP_EXTENSIONS, canonicalize, classify, extension, host_key, in_scope
@@ -173,13 +173,16 @@ class _Slots:
     taken just before sending keeps request starts spaced at the server.
     """
 
-    def __init__(self, conn: psycopg.Connection, stats: Stats, stale_seconds: float, owner: str | None) -> None:
+    def __init__(self, conn: psycopg.Connection, stats: Stats, stale_seconds: float, owner: str | None,
+                 interval: float) -> None:
         self.conn, self.stats, self.stale, self.owner = conn, stats, stale_seconds, owner
+        self.interval = interval  # the site's 1/rate: robots' Crawl-delay only makes it longer
 
     def before_send(self, url: str) -> None:
         """Wait for the host's slot (its previous request answered, the interval passed)."""
         host = host_key(url)
         started = time.monotonic()
+        pauses = slot_polls(self.interval)
         while True:
             wait = frontier.take_slot(self.conn, host, stale_seconds=self.stale, owner=self.owner)
             if wait is not None:
@@ -187,7 +190,7 @@ class _Slots:
             if time.monotonic() - started > MAX_SLOT_WAIT:  # another request holds the host
                 raise SlotDeferred(MAX_SLOT_WAIT)
             self.stats.update("slot_busy_polls")
-            time.sleep(SLOT_POLL_SECONDS)
+            time.sleep(next(pauses))
         if wait > MAX_SLOT_WAIT:
             raise SlotDeferred(wait)
         if wait > 0:
@@ -201,7 +204,7 @@ class _Slots:
 def _request_options(conn: psycopg.Connection, site: SiteConfig, client: CrawlClient, stats: Stats,
                      total_timeout: float, owner: str | None) -> dict[str, Any]:
     """What every request of the site is sent with: its slot hooks, headers, proxy, cookies, scope."""
-    slots = _Slots(conn, stats, stale_seconds=total_timeout + 5.0, owner=owner)
+    slots = _Slots(conn, stats, stale_seconds=total_timeout + 5.0, owner=owner, interval=1.0 / site.rate)
     return {"user_agent": site.user_agent, "allow_private": site.local, "in_scope": lambda u: in_scope(u, site),
             "extra_headers": site.request_headers, "before_send": slots.before_send,
             "after_response": slots.after_response, "proxy": site.proxy,
