@@ -9,6 +9,9 @@ not by first appearance, so a document that starts at (一) still nests 1. under
 * A short, unpunctuated paragraph between body paragraphs ("2025年工作安排和打算") is
   an unnumbered top-level heading (marker null). The first paragraph is left alone:
   in a plain-text document it is the title, not a section.
+* A line that is only an end-matter label ("注释：", "附注：", "资料来源：") is an
+  unnumbered top-level heading too: the notes under it (1./2./[1]) are not part of the
+  last numbered section (a 统计公报's 十二、 does not own its 注释).
 * When numbering restarts at 一/1 under a parent that already has sections of that
   style, the new run goes into an implicit section (marker and heading null): it is
   the body's next part whose heading the page did not write.
@@ -38,6 +41,8 @@ _UNNUMBERED_RANK = 1
 _HEADING_MAX = 60  # longer text before the first 。 is a sentence, not a heading
 _BARE_HEADING = re.compile(r"[^\s。，,；;：:！!？?、|]{4,30}")
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
+# End matter that follows the numbered body: a standalone label line, nothing else on it.
+_END_MATTER = re.compile(r"(注释|附注|注|资料来源|数据来源)[\s　]*[：:]")
 _ITEM = re.compile(f"(?:^|(?<=[。；;！!]))\\s*([{_CN}]+)是([^。；;]*)")
 
 
@@ -98,6 +103,8 @@ def parse_outline(paragraphs: list[str]) -> list[OutlineNode]:
         found = _read_marker(p)
         if found is None and _is_bare_heading(paragraphs, i):
             found = _Marker(_UNNUMBERED_RANK, "", 0, p)
+        if found is None and i > 0 and (end := _END_MATTER.fullmatch(p.strip())):
+            found = _Marker(_UNNUMBERED_RANK, "", 0, end.group(1))
         if found is None:
             owner.append(stack[-1][1] if stack else None)
             continue

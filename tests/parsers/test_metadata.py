@@ -60,6 +60,25 @@ def test_empty_source_label_is_not_filled_with_the_next_label() -> None:
     assert meta.title == "县人大常委会召开代表约见会议"
 
 
+def test_an_empty_source_is_not_filled_with_a_label_of_any_wording() -> None:
+    # 江西 集约化 info bar: "来源：" left empty, then 访问量 and 发布日期 (not a known label word)
+    meta = _page("""<html><head><title>统计公报</title></head><body>
+      <div class="article-attr"><span>来源：<b></b></span> <span>访问量：<b>199</b></span>
+      <span>发布日期：<b>2017-05-15 10:49:00</b></span></div>
+      <div id="zoomcon"><p>2015年，全县人民在县委、县政府的正确领导下，国民经济保持平稳增长，民生持续改善。</p></div>
+      </body></html>""")
+    assert meta.source is None
+    assert meta.published_at == "2017-05-15T10:49"
+
+
+def test_a_source_followed_by_the_next_label_keeps_its_value() -> None:
+    meta = _page("""<html><head><title>统计公报</title></head><body>
+      <div class="article-attr"><span>来源：万载县统计局</span> <span>访问量：199</span></div>
+      <div id="zoomcon"><p>2015年，全县人民在县委、县政府的正确领导下，国民经济保持平稳增长，民生持续改善。</p></div>
+      </body></html>""")
+    assert meta.source == "万载县统计局"
+
+
 def test_in_page_labels_index_and_document_numbers() -> None:
     meta = _page("""<html><head><title>关于印发实施方案的通知</title></head><body>
       <table><tr><td>索引号：</td><td>11370200004609373M/2024-00123</td><td>发布机构：</td><td>青岛市人民政府办公厅</td></tr>

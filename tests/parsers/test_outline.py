@@ -96,3 +96,21 @@ def test_chapters_are_above_numbered_sections() -> None:
     assert [(n.marker, n.heading, [c.heading for c in n.children]) for n in out] == [
         ("第一章", "总则", ["基本情况"]), ("第二章", "附则", ["其他"]),
     ]
+
+
+def test_end_matter_label_closes_the_last_numbered_section() -> None:
+    # a 统计公报 ends with 注释： and numbered notes: they are not items of its last 十二、
+    ps = ["宜春市统计公报", "十一、社会保障", BODY, "十二、安全生产", BODY, "注释：", "1.本公报中数据均为初步统计数。",
+          "2.增长速度按不变价格计算。", "资料来源：", "财政数据来自市财政局；其他数据来自市统计局。"]
+    assert shape(parse_outline(ps)) == [
+        ("1", "十一、", "社会保障", []),
+        ("2", "十二、", "安全生产", []),
+        ("3", None, "注释", [("3.1", "1.", "本公报中数据均为初步统计数", []), ("3.2", "2.", "增长速度按不变价格计算", [])]),
+        ("4", None, "资料来源", []),
+    ]
+
+
+def test_a_label_inside_a_sentence_is_not_end_matter() -> None:
+    ps = ["一、工作要求", "注：以上数据为初步统计。", "1.加强领导"]
+    out = parse_outline(ps)
+    assert [n.marker for n in out] == ["一、"] and out[0].children[0].marker == "1."
