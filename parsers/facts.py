@@ -106,6 +106,10 @@ def _paragraph_facts(text: str, offset: int, section: str | None) -> list[Fact]:
             if m.group(key):
                 qualifier = _AFTER_QUALIFIERS[m.group(key)]
         clause_start = max(last_end, _clause_start(text, m.start()))
+        if text.startswith("的", clause_start) and clause_start == last_end:
+            # 营业收入超10亿元的99户: the previous figure describes this one's group, so
+            # the indicator is the whole phrase, not the bare "的" left after it
+            clause_start = _clause_start(text, m.start())
         before = text[clause_start:m.start()]
         before, before_qualifier = _trim_before(before)
         qualifier = before_qualifier or qualifier

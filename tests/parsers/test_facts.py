@@ -128,3 +128,12 @@ def test_parenthetical_and_conjunction_keep_the_indicator() -> None:
 def test_words_ending_in_a_qualifier_character_are_not_qualifiers() -> None:
     f = facts_of("与企业签约5家，最近3次检查均合格。")
     assert [(x.value, x.qualifier) for x in f] == [(5, None), (3, None)]
+
+
+def test_a_figure_that_describes_the_next_ones_group_stays_in_its_indicator() -> None:
+    """统计公报 phrasing seen on the 宜春 page: "超10亿元的99户" counts the enterprises above a
+    threshold; the indicator of 99 was the bare "的" left after the threshold figure."""
+    facts = extract_facts(["全市规模以上工业企业中，营业收入超10亿元的99户，超亿元的560户。"], [])
+    assert [(f.indicator, f.value, f.unit) for f in facts] == [
+        ("营业收入", 1_000_000_000, "元"), ("营业收入超10亿元的", 99, "户"), ("超亿元的", 560, "户")]
+    assert facts[0].qualifier == "at_least" and facts[1].qualifier is None
