@@ -37,7 +37,7 @@ _FACT = re.compile(
     rf"(?P<num>{ARABIC_PATTERN}|{CHINESE_PATTERN})"
     rf"(?P<more1>余|多)?(?P<mult>{_MULT_PATTERN})?(?P<more2>余|多)?"
     rf"(?P<unit>{_UNIT_PATTERN})"
-    rf"(?P<post>以上|以下|以内|左右)?"
+    rf"(?P<post>及以上|及以下|以上|以下|以内|左右)?"
 )
 _CLAUSE_BREAK = set("，,。；;：:！!？?、（）()\n")  # quotes are not breaks: “云上直播”70场
 _PHRASE_BREAK = _CLAUSE_BREAK | set(" 0123456789")
@@ -52,7 +52,12 @@ _BEFORE_QUALIFIERS: list[tuple[str, Qualifier]] = [
 ]
 _AFTER_QUALIFIERS: dict[str, Qualifier] = {
     "余": "at_least", "多": "at_least", "以上": "at_least", "左右": "about", "以下": "at_most", "以内": "at_most",
+    "及以上": "at_least", "及以下": "at_most",
 }
+# A sentence that defines a term states a threshold, not something counted or measured:
+# 规模以上工业企业是指年主营业务收入2000万元及以上的工业法人单位 (a 统计公报's notes).
+_DEFINES = ("是指", "指的是", "系指")
+_SENTENCE_BREAK = set("。；;！!？?\n")
 _LEAD_FILLERS = ("共计", "累计", "合计", "总计", "其中", "以及", "同时", "分别", "全市", "全区", "全县", "全省",
                  "共", "已", "并", "和", "及", "与", "另", "还", "又", "均", "等", "对", "向", "在", "给")
 _TRAIL_FILLERS = ("达到", "高达", "达", "计", "为", "有", "共", "了", "各")
@@ -131,6 +136,8 @@ def _plausible(m: re.Match[str], text: str) -> bool:
     prev = text[start - 1] if start > 0 else ""
     if prev == "第":
         return False  # ordinal: 第3次 is the third time, not three times
+    if _defines(text, start):
+        return False
     if m.group("unit") == "个" and text.startswith(_DURATIONS, m.end()):
         return False  # 2个月, 3个工作日: a duration, not a count
     if num[0] in _CN_CHARS:
@@ -144,6 +151,14 @@ def _plausible(m: re.Match[str], text: str) -> bool:
             if num + m.group("unit") == "一起" and _TOGETHER & set(clause):
                 return False  # 与大家一起: "together", not one incident
     return True
+
+
+def _defines(text: str, pos: int) -> bool:
+    """Whether the sentence holding `pos` defines a term before it (see _DEFINES)."""
+    i = pos
+    while i > 0 and text[i - 1] not in _SENTENCE_BREAK:
+        i -= 1
+    return any(word in text[i:pos] for word in _DEFINES)
 
 
 def _value(m: re.Match[str]) -> Decimal | None:

@@ -137,3 +137,15 @@ def test_a_figure_that_describes_the_next_ones_group_stays_in_its_indicator() ->
     assert [(f.indicator, f.value, f.unit) for f in facts] == [
         ("营业收入", 1_000_000_000, "元"), ("营业收入超10亿元的", 99, "户"), ("超亿元的", 560, "户")]
     assert facts[0].qualifier == "at_least" and facts[1].qualifier is None
+
+
+def test_a_definition_states_a_threshold_not_a_fact() -> None:
+    """A 统计公报's notes define its terms by thresholds; those are not figures of the year.
+    The same threshold in a sentence that reports something is kept, with 及以上 read as
+    "at least"."""
+    notes = ["规模以上工业企业是指年主营业务收入2000万元及以上的工业法人单位。全年新增规模以上工业企业35家。"]
+    facts = extract_facts(notes, [])
+    assert [(f.indicator, f.value, f.unit) for f in facts] == [("全年新增规模以上工业企业", 35, "家")]
+    reported = extract_facts(["全年主营业务收入2000万元及以上的企业达到512家。"], [])
+    assert reported[0].value == 20_000_000 and reported[0].qualifier == "at_least"
+    assert (reported[1].value, reported[1].unit) == (512, "家")
