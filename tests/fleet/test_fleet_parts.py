@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -326,3 +327,22 @@ def test_fleet_keeps_crawl_delay_at_the_wire(fresh_database_url, private_redis) 
         assert len(starts) > 8, name
         gap = min(b - a for a, b in itertools.pairwise(starts))
         assert gap >= delay, f"{name}: two requests {gap:.4f}s apart at the server (Crawl-delay {delay})"
+
+
+def test_the_dispatcher_survives_a_database_that_goes_away_while_it_idles() -> None:
+    """Seen in the PostgreSQL-down drill: the outage began while the dispatcher waited for
+    work, its reconnect raised DatabaseUnavailable (not a psycopg error) out of the idle
+    wait, and the dispatcher thread died. Idle, waiting and the settled check must ride an
+    outage out; the next round counts and logs it."""
+    from govingest.workers.fleet.dispatcher import Dispatcher
+
+    with socket.socket() as s:  # a port nothing listens on: connection refused, for real
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    d = Dispatcher(f"postgresql://postgres@127.0.0.1:{port}/nowhere", idle_sleep=0.05)
+    assert d._idle_seconds() == 0.05
+    d._wait(threading.Event(), 0.05)
+    assert d.settled() is False
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    assert d.run(stop).errors >= 1  # the rounds saw the outage and kept trying

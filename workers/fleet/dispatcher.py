@@ -32,8 +32,13 @@ import psycopg
 
 from govingest.db import fleet as fleet_db
 from govingest.db import frontier
+from govingest.db.connect import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+# What a lost or unreachable server raises here: a statement on an open connection fails
+# with a psycopg error, a reconnect (`_connection`) with DatabaseUnavailable.
+_UNREACHABLE = (psycopg.Error, DatabaseUnavailable)
 
 EnqueueFetch = Callable[[int, str], None]
 EnqueueProcess = Callable[[int], None]
@@ -165,7 +170,8 @@ class Dispatcher:
     def _idle_seconds(self) -> float:
         try:
             until = frontier.seconds_until_due(self._connection(), sites=self.sites)
-        except psycopg.Error:
+        except _UNREACHABLE:
+            self.close()
             return self.idle_sleep
         if until is None or until < 0.005:
             # "due now" right after a round that claimed nothing: the due hosts are at their
@@ -183,7 +189,7 @@ class Dispatcher:
                 pass
             while conn.pgconn.notifies() is not None:  # several ended at once: one round serves all
                 pass
-        except psycopg.Error:
+        except _UNREACHABLE:  # the next round counts and logs the outage
             self.close()
             stop.wait(min(seconds, 1.0))
 
@@ -244,6 +250,6 @@ class Dispatcher:
                 return False
             until = frontier.seconds_until_due(conn, sites=self.sites)
             return until is None or until > linger_seconds
-        except psycopg.Error:
+        except _UNREACHABLE:
             self.close()
             return False
