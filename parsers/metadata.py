@@ -191,6 +191,9 @@ def extract_metadata(
         column=tags.get("columnname"),
         disclosure=disclosure,
     )
+    if meta.source and meta.title and _WS.sub("", meta.source) == _WS.sub("", meta.title):
+        # a template that fills ContentSource with the title: no source at all
+        meta.source = None
     if meta.title is None:
         title_el = tree.find(".//title")
         raw_title = title_el.text_content() if title_el is not None else None
@@ -202,6 +205,9 @@ def extract_metadata(
             meta.title = _first_heading(tree) or meta.title
     if meta.published_at is None or meta.source is None:
         _from_labels(tree, meta)
+    if meta.source is None and disclosure.issuer:
+        # the 发布机构 cell of the disclosure table, the label above without its colon
+        meta.source = disclosure.issuer
     if meta.published_at is None or meta.title is None:
         # costly (≈ a third of a trafilatura run): never for site_name alone
         _from_trafilatura(tree, url, meta, decoded.text)

@@ -131,3 +131,23 @@ def test_lower_case_gov_meta_names() -> None:
     # Hanweb (济南) writes name="pubdate" and name="contentSource"
     meta = _meta_of("mhxqwer-ypljnwl.jinan.gov.cn__index.html")
     assert (meta.published_at, meta.source) == ("2019-07-10T10:43", "济南市文化和旅游局（原市文广新局）")
+
+
+def test_a_content_source_that_repeats_the_title_is_no_source() -> None:
+    # some templates fill ContentSource with the article title; the 发布机构 cell of the
+    # disclosure table (no colon, so not an in-page label) names the publisher instead
+    body = """<table><tr><td><strong>索 引 号</strong></td><td>&nbsp;Whgs-16-02-010</td></tr>
+      <tr><td><strong>发布机构</strong></td><td>&nbsp;某市工商局</td></tr></table>
+      <div class="TRS_Editor"><p>第一条　为了促进社会主义市场经济健康发展，鼓励和保护公平竞争，制定本法。</p></div>"""
+    meta = _page(f"""<html><head><meta name="ArticleTitle" content="某某竞争法">
+      <meta name="ContentSource" content="某某 竞争法"></head><body>{body}</body></html>""")
+    assert meta.title == "某某竞争法"
+    assert meta.source == "某市工商局"
+    # a real ContentSource stays first
+    meta = _page(f"""<html><head><meta name="ArticleTitle" content="某某竞争法">
+      <meta name="ContentSource" content="某市市场监督管理局"></head><body>{body}</body></html>""")
+    assert meta.source == "某市市场监督管理局"
+    # no ContentSource, no source label and no disclosure table: no source
+    meta = _page("""<html><head><meta name="ArticleTitle" content="某某竞争法"></head><body>
+      <div class="TRS_Editor"><p>第一条　为了促进社会主义市场经济健康发展，制定本法。</p></div></body></html>""")
+    assert meta.source is None
