@@ -71,14 +71,17 @@ OTHER_CMS_FLOORS = {
     # genuine browser saves (no copier text; the pages issue 12 added second)
     # 江西 集约化 county 政务公开 page: 关联稿件 list before the body, charts between paragraphs
     "simonxinw-wanzai.gov.cn__7215380191c5400397df5d7d0b5fd06b.html": 0.98,
+    # crawler-committed raw HTML (the pages issue 12 added third): a TRS WCM 政务公开 page
+    # with crawler log lines before <!DOCTYPE>, 索 引 号 table, body in a layout-table cell
+    "bigcpp110-gsj.wuhan.gov.cn__t20180314_224599.html": 0.98,
 }
 
 
 def test_the_fixture_set_is_complete() -> None:
     # the 27 first pages, then the pages issue 12 added (disclosure table, no container,
-    # then seven pages of other CMS families, then genuine browser saves)
-    assert len(ROWS) >= 37
-    assert sum(r["kind"] == "gov" for r in ROWS) >= 30
+    # then seven pages of other CMS families, then genuine browser saves and crawler dumps)
+    assert len(ROWS) >= 38
+    assert sum(r["kind"] == "gov" for r in ROWS) >= 31
     assert set(OTHER_CMS_FLOORS) <= {r["file"] for r in ROWS}
 
 
@@ -150,5 +153,8 @@ def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: di
     if want["date"]:
         # same date and, where the tag has one, the same hour and minute
         assert got["published_at"] and _digits(got["published_at"]) == _digits(want["date"])[:12]
-    if want["source"]:
+    if want["source"] and want["title"] and re.sub(r"\s+", "", want["source"]) == re.sub(r"\s+", "", want["title"]):
+        # a template that fills ContentSource with the title (bigcpp110-gsj.wuhan…): no source
+        assert scorer.fold(got["source"] or "") != scorer.fold(want["source"])
+    elif want["source"]:
         assert scorer.fold(got["source"] or "") == scorer.fold(want["source"])
