@@ -125,6 +125,10 @@ def test_labels_of_pages_without_gov_tags() -> None:
         "青春心向党 启航新征程——河北青年优秀美术作品展启幕", "2022-05-07T00:00", "河北省文化和旅游厅机关党委")
     cac = _meta_of("mhxqwer-gjbcac.gov.cn__index.html")
     assert (cac.title, cac.published_at, cac.source) == ("从信息社会迈向智能社会", "2020-02-18T09:15", "人民日报")
+    # scio.gov.cn (国务院新闻办公室): site name, date and 来源 in one info bar, no label before the date
+    scio = _meta_of("lixj-zj-www.scio.gov.cn__news.html")
+    assert (scio.title, scio.published_at, scio.source) == (
+        "“2019感知中国——中意友好音乐会”在罗马举办（组图）", "2019-03-22", "国新网")
 
 
 def test_lower_case_gov_meta_names() -> None:
