@@ -155,3 +155,31 @@ def test_a_content_source_that_repeats_the_title_is_no_source() -> None:
     meta = _page("""<html><head><meta name="ArticleTitle" content="某某竞争法"></head><body>
       <div class="TRS_Editor"><p>第一条　为了促进社会主义市场经济健康发展，制定本法。</p></div></body></html>""")
     assert meta.source is None
+
+
+def _rendered(pubdate: str, generated: str, printed: str) -> Metadata:
+    return _page(f"""<html><head><meta name="ArticleTitle" content="关于印发若干措施的通知">
+      <meta name="PubDate" content="{pubdate}"><meta name="others" content="页面生成时间 {generated}"></head>
+      <body><h1>关于印发若干措施的通知</h1><p>{printed}</p>
+      <div class="TRS_Editor"><p>各市、自治州人民政府：《若干措施》已经省政府同意，现印发你们，请认真贯彻落实。</p></div>
+      </body></html>""")
+
+
+def test_a_pubdate_stamped_at_render_time_yields_to_the_printed_date() -> None:
+    # PubDate equal to the page's 页面生成时间 is when the page was last rebuilt; the date
+    # the page prints, on another day, is the publication
+    assert _rendered("2025-03-27 09:36:38", "2025-03-27 09:36:38", "日期：2025-02-26 11:54 来源：").published_at \
+        == "2025-02-26T11:54"
+    # the same day: the tag is kept (the first render is the publication)
+    assert _rendered("2024-07-05 14:01:14", "2024-07-05 14:01:14", "发布日期：2024-07-05 13:57").published_at \
+        == "2024-07-05T14:01"
+    # nothing printed: the tag is all there is
+    assert _rendered("2025-03-27 09:36:38", "2025-03-27 09:36:38", "").published_at == "2025-03-27T09:36"
+    # a PubDate unlike the generation time is the site's statement and comes first
+    assert _rendered("2025-02-27 08:00:00", "2025-03-27 09:36:38", "日期：2025-02-26 11:54").published_at \
+        == "2025-02-27T08:00"
+
+
+def test_real_pages_rendered_after_publication() -> None:
+    sctcm = _meta_of("mhxqwer-lysctcm.sc.gov.cn__index.html")  # 发布日期：2023-07-19 19:21:00, re-rendered 2024
+    assert sctcm.published_at == "2023-07-19T19:21"
