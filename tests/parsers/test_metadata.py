@@ -181,5 +181,7 @@ def test_a_pubdate_stamped_at_render_time_yields_to_the_printed_date() -> None:
 
 
 def test_real_pages_rendered_after_publication() -> None:
+    gansu = _meta_of("jas0no7-fzgg.gansu.gov.cn__1.html")  # 日期：2025-02-26 11:54 in the info bar
+    assert (gansu.published_at, gansu.source) == ("2025-02-26T11:54", "产业处")
     sctcm = _meta_of("mhxqwer-lysctcm.sc.gov.cn__index.html")  # 发布日期：2023-07-19 19:21:00, re-rendered 2024
     assert sctcm.published_at == "2023-07-19T19:21"
