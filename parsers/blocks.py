@@ -14,8 +14,10 @@ length of its link text and its count of sentence punctuation (，。；！？�
 
 so a navigation directory (all links, no sentences) scores below zero, a layout table
 row (body cell + menu cell) scores below its body cell, and a page wrapper scores below
-the body because everything it adds is links and short labels. Among near-equal scores
-the innermost block wins (a wrapper that adds nothing but a share bar is not chosen).
+the body because everything it adds is links and short labels. A link to a document
+file (.pdf, .doc …) is an attachment the body lists: its text counts as text. Among
+near-equal scores the innermost block wins (a wrapper that adds nothing but a share bar
+is not chosen).
 A data table of figures has no punctuation but much text outside links, so a page
 that is mostly a table still finds it.
 """
@@ -38,6 +40,8 @@ _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
 _CHROME_NAME = re.compile(
     r"nav|menu|footer|foot|header|head|banner|sidebar|side|aside|breadcrumb|crumb|copyright|link|share|"
     r"comment|related|recommend|hot|rank|login|search|tool|qrcode|ewm|weixin|gotop|float|popup|ad[sv]?\b", re.I)
+# A link to a document file (an attachment the body lists) is article text, not navigation.
+_DOCUMENT_HREF = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et|pptx?|ofd|txt|csv|zip|rar|7z)(?:$|[?#])", re.I)
 _WEIGHT_PUNCT = 10.0
 _WEIGHT_TEXT = 0.2
 _WEIGHT_LINK = 3.0
@@ -82,7 +86,7 @@ def best_block(tree: HtmlElement) -> HtmlElement | None:
             t = _Tally()
             stack.append(t)
             depth += 1
-            if tag == "a":
+            if _is_link(tag, el):
                 in_link += 1
             if el.text:
                 _add(t, el.text, in_link > 0)
@@ -90,7 +94,7 @@ def best_block(tree: HtmlElement) -> HtmlElement | None:
         t = stack.pop()
         depth -= 1
         skipped = el is not root and (not tag or tag in _SKIP or _chrome_named(el))
-        if tag == "a" and not skipped:
+        if _is_link(tag, el) and not skipped:
             in_link -= 1
         if not skipped and tag in _CANDIDATES and t.text >= MIN_WORDS:
             candidates.append((el, t, depth))
@@ -111,6 +115,11 @@ def best_block(tree: HtmlElement) -> HtmlElement | None:
     # the innermost near-best block: most depth, then the higher score
     el, _t, _d = max(near, key=lambda c: (c[2], c[1].score()))
     return el
+
+
+def _is_link(tag: str, el: HtmlElement) -> bool:
+    """A navigation link; an attachment's link (to a .pdf, .doc … file) reads as body text."""
+    return tag == "a" and not _DOCUMENT_HREF.search(el.get("href") or "")
 
 
 def _add(t: _Tally, text: str, in_link: bool) -> None:

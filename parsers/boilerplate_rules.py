@@ -72,6 +72,12 @@ RULES: list[Rule] = [
     Rule("icp_footer", r".{0,120}ICP\s*[备证].{0,120}", needles=("icp",)),
     Rule("police_record_footer", r".{0,120}公网安备.{0,120}", needles=("公网安备",)),
     Rule("copyright_footer", r"[^。]{0,60}(?:版权所有|copyright\s|©)[^。]{0,120}", needles=("版权所有", "copyright", "©")),
+    # a reprint notice closing the body: 版权所有，转载请注明出处。 / （本文为原创，谢绝转载）
+    Rule(
+        "reprint_notice",
+        r"[^。]{0,30}(?:转载请注明|转载请标明|请注明出处|禁止转载|谢绝转载)[^。]{0,20}[。.!]?[)]?",
+        needles=("转载", "出处"),
+    ),
     Rule("breadcrumb", r"(?:当前位置|您当前的位置|您现在的位置|您的位置|当前所在位置|所在位置)\s*[:>].{0,100}", needles=("位置",)),
     Rule("pager", r"(?=.*(?:上一页|下一页|尾页))(?:首页|上一页|下一页|尾页|共\s*\d+\s*页|\d|[|>\s])+", needles=("上一页", "下一页", "尾页")),
     Rule("prev_next", r"(?:上一篇|下一篇)\s*[:].{0,80}", needles=("上一篇", "下一篇")),

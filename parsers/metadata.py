@@ -7,7 +7,9 @@ labels printed above the article (发布时间：, 来源：, 发布机构) and 
 trafilatura's metadata (og:/schema.org/htmldate). Labels go before htmldate because a
 label is the site saying when it published, while htmldate guesses from whatever dates
 the page shows (list items, copyright years) and never knows the time of day;
-trafilatura has no notion of an issuing body at all. The disclosure table (索引号, 文号,
+trafilatura has no notion of an issuing body at all. A PubDate equal to the page's
+generation time (页面生成时间, HtmlGenerateTime) is a render stamp: a printed date on
+another day is then the publication (the page was rebuilt later). The disclosure table (索引号, 文号,
 成文日期 …) is read by `parsers/disclosure`; its 标题 row stands in for a missing
 ArticleTitle tag, as it is the document's own title rather than the browser tab's.
 """
@@ -41,6 +43,9 @@ _DATE_LABELS = (
     re.compile(r"(?:发文日期|成文日期)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
     re.compile(r"(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
 )
+# The time a page was rendered, which some CMSes print beside PubDate: the 集约化 platforms'
+# <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
+_GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
 # Suffix segments of <title> that name a site, not the article.
 _SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
@@ -153,6 +158,19 @@ def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
             meta.source = _clean(m.group(1))
 
 
+def _generation_time(tags: dict[str, str]) -> str | None:
+    """When the page was rendered, from the generation-time tags, normalized like PubDate."""
+    for key in ("others", "htmlgeneratetime"):
+        value = tags.get(key)
+        if not value:
+            continue
+        m = _GENERATED.search(value)
+        stamp = normalize_date(m.group(1) if m else value) if (m or key == "htmlgeneratetime") else None
+        if stamp:
+            return stamp
+    return None
+
+
 def _year_only_guess(date: str, page: str) -> bool:
     """htmldate fills a bare year with January 1st ("1997年…" in the text → 1997-01-01).
 
@@ -203,6 +221,9 @@ def extract_metadata(
         column=tags.get("columnname"),
         disclosure=disclosure,
     )
+    if meta.source and meta.title and _WS.sub("", meta.source) == _WS.sub("", meta.title):
+        # a template that fills ContentSource with the title: no source at all
+        meta.source = None
     if meta.title is None:
         title_el = tree.find(".//title")
         raw_title = title_el.text_content() if title_el is not None else None
@@ -212,8 +233,18 @@ def extract_metadata(
         if meta.title is None or meta.title == meta.site_name:
             # a <title> that only names the site: the headline is the page's first <h1>
             meta.title = _first_heading(tree) or meta.title
+    # PubDate stamped with the render time (it equals the page's generation time) tells when
+    # the page was last rebuilt; a date the page prints on another day is the publication.
+    rendered = meta.published_at if meta.published_at and meta.published_at == _generation_time(tags) else None
+    if rendered:
+        meta.published_at = None
     if meta.published_at is None or meta.source is None:
         _from_labels(tree, meta)
+    if rendered and (meta.published_at is None or meta.published_at[:10] == rendered[:10]):
+        meta.published_at = rendered
+    if meta.source is None and disclosure.issuer:
+        # the 发布机构 cell of the disclosure table, the label above without its colon
+        meta.source = disclosure.issuer
     if meta.published_at is None or meta.title is None:
         # costly (≈ a third of a trafilatura run): never for site_name alone
         _from_trafilatura(tree, url, meta, decoded.text)

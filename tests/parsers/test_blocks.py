@@ -85,3 +85,26 @@ def test_no_block_reads_as_an_article_on_a_link_list() -> None:
     tree = parse_html("<html><body><ul>" + "".join(f'<li><a href="/{i}">{m}</a></li>' for i, m in enumerate(MINISTRIES))
                       + "</ul></body></html>")
     assert tree is not None and best_block(tree) is None
+
+
+def test_an_attachment_link_in_a_short_notice_keeps_the_notice_whole() -> None:
+    # a 印发 notice: one sentence, the issuing bodies, the date and a link to the attached
+    # document; the link is body text, not navigation, so the notice is not cut to its sentence
+    notice = [
+        "各市、自治州人民政府，省直有关单位：",
+        "《某省关于加力支持工业企业设备更新的若干措施》已经省政府同意，现印发你们，请认真贯彻落实。",
+        "某省发展和改革委员会 某省工业和信息化厅",
+        "2025年2月25日",
+    ]
+    paras = "".join(f"<p>{p}</p>" for p in notice)
+    attachment = '<p><a href="174084153/files/5e0f97363d1d.pdf">《某省关于加力支持工业企业设备更新的若干措施》</a></p>'
+    page = f"""<html><head><title>关于印发若干措施的通知</title></head><body>
+      <div class="nav"><a href="/">首页</a><a href="/xwdt/">新闻动态</a></div>
+      <div class="main"><h1>关于印发若干措施的通知</h1><p>日期：2025-02-26 来源：</p>
+      <div class="detailContent">{paras}{attachment}</div>
+      <div class="xglj"><h2>相关链接</h2><ul><li><a href="/c1/202502/1.shtml">《某省关于加力支持工业企业设备更新的若干措施》政策解读</a></li>
+      <li><a href="/c1/202503/2.shtml">一图读懂：某省关于加力支持工业企业设备更新的若干措施</a></li></ul></div></div>
+      </body></html>"""
+    doc = parse(page.encode())
+    assert doc.extract_method == "blocks"
+    assert doc.text.splitlines() == [*notice, "《某省关于加力支持工业企业设备更新的若干措施》"]

@@ -28,6 +28,14 @@ def test_body_sentences_mentioning_notice_or_wechat_are_kept() -> None:
     assert clean(body).paragraphs == body
 
 
+def test_body_sentences_about_reprinting_are_kept() -> None:
+    body = [
+        "网站转载新闻信息，应当注明新闻信息来源、原作者、原标题、编辑真实姓名等，不得歪曲篡改标题原意。",
+        "会议要求，各网站转载请注明出处的规定要落实到位，对违规转载行为依法处理，切实维护著作权人合法权益。",
+    ]
+    assert clean(body).paragraphs == body
+
+
 def test_lone_nav_words_outside_a_chrome_block_are_kept() -> None:
     # "通知" as a one-word line between body paragraphs is a heading, not chrome.
     out = clean([BODY, "通知", BODY])
@@ -46,6 +54,8 @@ def test_lone_nav_words_outside_a_chrome_block_are_kept() -> None:
         ("网站标识码：3502030001 闽ICP备05005225号", "site_id_footer"),
         ("闽公网安备 35020302000123号", "police_record_footer"),
         ("版权所有：中华人民共和国教育部 中文域名：教育部.政务", "copyright_footer"),
+        ("版权所有，转载请注明出处。", "reprint_notice"),
+        ("（本文为原创稿件，未经授权谢绝转载）", "reprint_notice"),
         ("当前位置：首页 > 政务公开 > 通知公告", "breadcrumb"),
         ("相关链接：", "related_header"),
         ("浏览次数：", "view_count"),

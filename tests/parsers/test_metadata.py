@@ -144,6 +144,10 @@ def test_labels_of_pages_without_gov_tags() -> None:
         "青春心向党 启航新征程——河北青年优秀美术作品展启幕", "2022-05-07T00:00", "河北省文化和旅游厅机关党委")
     cac = _meta_of("mhxqwer-gjbcac.gov.cn__index.html")
     assert (cac.title, cac.published_at, cac.source) == ("从信息社会迈向智能社会", "2020-02-18T09:15", "人民日报")
+    # scio.gov.cn (国务院新闻办公室): site name, date and 来源 in one info bar, no label before the date
+    scio = _meta_of("lixj-zj-www.scio.gov.cn__news.html")
+    assert (scio.title, scio.published_at, scio.source) == (
+        "“2019感知中国——中意友好音乐会”在罗马举办（组图）", "2019-03-22", "国新网")
 
 
 def test_lower_case_gov_meta_names() -> None:
@@ -163,3 +167,51 @@ def test_a_title_tag_holding_the_whole_body_is_no_headline() -> None:
     short = _page("""<html><head><title>关于开展安全检查的通知_某市人民政府</title></head><body>
       <div class="TRS_Editor"><p>各区县：为做好安全生产工作，全市共检查企业29136家。</p></div></body></html>""")
     assert short.title == "关于开展安全检查的通知"
+def test_a_content_source_that_repeats_the_title_is_no_source() -> None:
+    # some templates fill ContentSource with the article title; the 发布机构 cell of the
+    # disclosure table (no colon, so not an in-page label) names the publisher instead
+    body = """<table><tr><td><strong>索 引 号</strong></td><td>&nbsp;Whgs-16-02-010</td></tr>
+      <tr><td><strong>发布机构</strong></td><td>&nbsp;某市工商局</td></tr></table>
+      <div class="TRS_Editor"><p>第一条　为了促进社会主义市场经济健康发展，鼓励和保护公平竞争，制定本法。</p></div>"""
+    meta = _page(f"""<html><head><meta name="ArticleTitle" content="某某竞争法">
+      <meta name="ContentSource" content="某某 竞争法"></head><body>{body}</body></html>""")
+    assert meta.title == "某某竞争法"
+    assert meta.source == "某市工商局"
+    # a real ContentSource stays first
+    meta = _page(f"""<html><head><meta name="ArticleTitle" content="某某竞争法">
+      <meta name="ContentSource" content="某市市场监督管理局"></head><body>{body}</body></html>""")
+    assert meta.source == "某市市场监督管理局"
+    # no ContentSource, no source label and no disclosure table: no source
+    meta = _page("""<html><head><meta name="ArticleTitle" content="某某竞争法"></head><body>
+      <div class="TRS_Editor"><p>第一条　为了促进社会主义市场经济健康发展，制定本法。</p></div></body></html>""")
+    assert meta.source is None
+
+
+def _rendered(pubdate: str, generated: str, printed: str) -> Metadata:
+    return _page(f"""<html><head><meta name="ArticleTitle" content="关于印发若干措施的通知">
+      <meta name="PubDate" content="{pubdate}"><meta name="others" content="页面生成时间 {generated}"></head>
+      <body><h1>关于印发若干措施的通知</h1><p>{printed}</p>
+      <div class="TRS_Editor"><p>各市、自治州人民政府：《若干措施》已经省政府同意，现印发你们，请认真贯彻落实。</p></div>
+      </body></html>""")
+
+
+def test_a_pubdate_stamped_at_render_time_yields_to_the_printed_date() -> None:
+    # PubDate equal to the page's 页面生成时间 is when the page was last rebuilt; the date
+    # the page prints, on another day, is the publication
+    assert _rendered("2025-03-27 09:36:38", "2025-03-27 09:36:38", "日期：2025-02-26 11:54 来源：").published_at \
+        == "2025-02-26T11:54"
+    # the same day: the tag is kept (the first render is the publication)
+    assert _rendered("2024-07-05 14:01:14", "2024-07-05 14:01:14", "发布日期：2024-07-05 13:57").published_at \
+        == "2024-07-05T14:01"
+    # nothing printed: the tag is all there is
+    assert _rendered("2025-03-27 09:36:38", "2025-03-27 09:36:38", "").published_at == "2025-03-27T09:36"
+    # a PubDate unlike the generation time is the site's statement and comes first
+    assert _rendered("2025-02-27 08:00:00", "2025-03-27 09:36:38", "日期：2025-02-26 11:54").published_at \
+        == "2025-02-27T08:00"
+
+
+def test_real_pages_rendered_after_publication() -> None:
+    gansu = _meta_of("jas0no7-fzgg.gansu.gov.cn__1.html")  # 日期：2025-02-26 11:54 in the info bar
+    assert (gansu.published_at, gansu.source) == ("2025-02-26T11:54", "产业处")
+    sctcm = _meta_of("mhxqwer-lysctcm.sc.gov.cn__index.html")  # 发布日期：2023-07-19 19:21:00, re-rendered 2024
+    assert sctcm.published_at == "2023-07-19T19:21"

@@ -75,14 +75,23 @@ OTHER_CMS_FLOORS = {
     "simonxinw-yichun.gov.cn__36796cdc82d04268913f2884cf2fe579.html": 0.98,
     # the county portal's older template: empty 来源 before 访问量, a data table in the body
     "simonxinw-wanzai.gov.cn__9c059bf058ef4db8b3c8f920e22186fe.html": 0.98,
+    # crawler-committed raw HTML (the pages issue 12 added third): a TRS WCM 政务公开 page
+    # with crawler log lines before <!DOCTYPE>, 索 引 号 table, body in a layout-table cell
+    "bigcpp110-gsj.wuhan.gov.cn__t20180314_224599.html": 0.98,
+    # scio.gov.cn (国务院新闻办公室) photo article: no gov meta tags, captions between images
+    "lixj-zj-www.scio.gov.cn__news.html": 0.98,
+    # the same template with a 版权所有，转载请注明出处。 notice closing the body
+    "lixj-zj-www.scio.gov.cn__test.html": 0.98,
+    # 甘肃 集约化 platform notice: no known container, an attachment link in the body
+    "jas0no7-fzgg.gansu.gov.cn__1.html": 0.98,
 }
 
 
 def test_the_fixture_set_is_complete() -> None:
     # the 27 first pages, then the pages issue 12 added (disclosure table, no container,
-    # then seven pages of other CMS families, then genuine browser saves)
-    assert len(ROWS) >= 39
-    assert sum(r["kind"] == "gov" for r in ROWS) >= 32
+    # then seven pages of other CMS families, then genuine browser saves and crawler dumps)
+    assert len(ROWS) >= 43
+    assert sum(r["kind"] == "gov" for r in ROWS) >= 39
     assert set(OTHER_CMS_FLOORS) <= {r["file"] for r in ROWS}
 
 
@@ -141,6 +150,20 @@ def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
 
+def _generation_time(name: str) -> str:
+    """The 页面生成时间 of a page's others tag (or its HtmlGenerateTime), '' when none."""
+    text = (REAL / "html" / name).read_bytes().decode("utf-8", "replace")
+    m = re.search(r'content="页面生成时间\s*([^"]+)"', text) or re.search(r'name="HtmlGenerateTime"\s+content="([^"]+)"', text)
+    return m.group(1) if m else ""
+
+
+def _printed(name: str, day: str) -> bool:
+    """Whether the page prints this day (YYYY-MM-DD) in its text."""
+    text = (REAL / "html" / name).read_bytes().decode("utf-8", "replace")
+    y, m, d = day.split("-")
+    return any(form in text for form in (day, f"{y}年{int(m)}月{int(d)}日", f"{y}/{m}/{d}"))
+
+
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r["file"][:40])
 def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: dict[str, dict[str, Any]],
                                                 scorer: ModuleType) -> None:
@@ -151,8 +174,17 @@ def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: di
         # text, and a run of spaces is one space (zgy2jyt.ah's title has a double space)
         want_title = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", want["title"])).strip()
         assert scorer.fold(got["title"] or "") == scorer.fold(want_title)
-    if want["date"]:
+    if want["date"] and _digits(want["date"]) == _digits(_generation_time(row["file"])):
+        # PubDate stamped at render time (= the page's 页面生成时间): the tag, or a date the
+        # page prints when that is another day (lysctcm.sc, wanzai, fzgg.gansu were re-rendered)
+        got_day = (got["published_at"] or "")[:10]
+        assert _digits(got["published_at"] or "") == _digits(want["date"])[:12] or (
+            got_day and _printed(row["file"], got_day)), got["published_at"]
+    elif want["date"]:
         # same date and, where the tag has one, the same hour and minute
         assert got["published_at"] and _digits(got["published_at"]) == _digits(want["date"])[:12]
-    if want["source"]:
+    if want["source"] and want["title"] and re.sub(r"\s+", "", want["source"]) == re.sub(r"\s+", "", want["title"]):
+        # a template that fills ContentSource with the title (bigcpp110-gsj.wuhan…): no source
+        assert scorer.fold(got["source"] or "") != scorer.fold(want["source"])
+    elif want["source"]:
         assert scorer.fold(got["source"] or "") == scorer.fold(want["source"])
