@@ -43,6 +43,7 @@ _DATE_LABELS = (
     re.compile(r"(?:发文日期|成文日期)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
     re.compile(r"(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
 )
+_PUBLISHED_LABELS = (_DATE_LABELS[0], re.compile(r"(?<![文成])(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"))
 # The time a page was rendered, which some CMSes print beside PubDate: the 集约化 platforms'
 # <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
 _GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
@@ -158,6 +159,14 @@ def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
             meta.source = _clean(m.group(1))
 
 
+def _printed_publication(text: str) -> str | None:
+    """The publication date the page prints (发布日期, 日期：…), not a document date: a
+    发文日期/成文日期/生成日期 that differs from PubDate says when the document was written,
+    which a page published later legitimately differs from."""
+    return next((date for pattern in _PUBLISHED_LABELS for m in pattern.finditer(text)
+                 if (date := normalize_date(m.group(1)))), None)
+
+
 def _generation_time(tags: dict[str, str]) -> str | None:
     """When the page was rendered, from the generation-time tags, normalized like PubDate."""
     for key in ("others", "htmlgeneratetime"):
@@ -235,13 +244,12 @@ def extract_metadata(
             meta.title = _first_heading(tree) or meta.title
     # PubDate stamped with the render time (it equals the page's generation time) tells when
     # the page was last rebuilt; a date the page prints on another day is the publication.
-    rendered = meta.published_at if meta.published_at and meta.published_at == _generation_time(tags) else None
-    if rendered:
-        meta.published_at = None
+    if meta.published_at and meta.published_at == _generation_time(tags):
+        printed = _printed_publication(_page_text_head(tree))
+        if printed and printed[:10] != meta.published_at[:10]:
+            meta.published_at = printed
     if meta.published_at is None or meta.source is None:
         _from_labels(tree, meta)
-    if rendered and (meta.published_at is None or meta.published_at[:10] == rendered[:10]):
-        meta.published_at = rendered
     if meta.source is None and disclosure.issuer:
         # the 发布机构 cell of the disclosure table, the label above without its colon
         meta.source = disclosure.issuer

@@ -205,6 +205,11 @@ def test_a_pubdate_stamped_at_render_time_yields_to_the_printed_date() -> None:
         == "2024-07-05T14:01"
     # nothing printed: the tag is all there is
     assert _rendered("2025-03-27 09:36:38", "2025-03-27 09:36:38", "").published_at == "2025-03-27T09:36"
+    # a document date that differs (发文日期, 成文日期, 生成日期) is no sign of a rebuild: a
+    # document is often written weeks before the page that publishes it
+    for label in ("发文日期", "成文日期", "生成日期"):
+        assert _rendered("2023-05-16 12:34:05", "2023-05-16 12:34:05", f"{label}： 2023-04-18").published_at \
+            == "2023-05-16T12:34"
     # a PubDate unlike the generation time is the site's statement and comes first
     assert _rendered("2025-02-27 08:00:00", "2025-03-27 09:36:38", "日期：2025-02-26 11:54").published_at \
         == "2025-02-27T08:00"

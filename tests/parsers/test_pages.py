@@ -176,7 +176,7 @@ def test_metadata_agrees_with_the_gov_meta_tags(row: dict[str, str], results: di
         assert scorer.fold(got["title"] or "") == scorer.fold(want_title)
     if want["date"] and _digits(want["date"]) == _digits(_generation_time(row["file"])):
         # PubDate stamped at render time (= the page's 页面生成时间): the tag, or a date the
-        # page prints when that is another day (lysctcm.sc, wanzai, fzgg.gansu were re-rendered)
+        # page prints when that is another day (lysctcm.sc, wanzai 2015, fzgg.gansu were re-rendered)
         got_day = (got["published_at"] or "")[:10]
         assert _digits(got["published_at"] or "") == _digits(want["date"])[:12] or (
             got_day and _printed(row["file"], got_day)), got["published_at"]
