@@ -18,6 +18,7 @@ from decimal import Decimal
 from govingest.parsers.model import Fact, OutlineNode, Qualifier
 from govingest.parsers.numbers import ARABIC_PATTERN, CHINESE_PATTERN, MULTIPLIERS, as_json_number, parse_number
 from govingest.parsers.outline import section_of
+from govingest.parsers.table_facts import TableFigure, table_figures
 
 # Longest first, so 人次 wins over 人 and 平方公里 over 公里.
 UNITS: tuple[str, ...] = tuple(sorted((
@@ -86,14 +87,34 @@ _AFTER_MAX = 12
 
 
 def extract_facts(paragraphs: list[str], outline: list[OutlineNode]) -> list[Fact]:
-    """Numeric facts of the normalized paragraphs. Spans index "\\n".join(paragraphs)."""
+    """Numeric facts of the normalized paragraphs. Spans index "\\n".join(paragraphs).
+
+    A data table's rows give their figures by column (`parsers/table_facts`), not as sentences.
+    """
+    table: dict[int, list[TableFigure]] = {}
+    for figure in table_figures(paragraphs):
+        table.setdefault(figure.line, []).append(figure)
     facts: list[Fact] = []
     offset = 0
     for index, paragraph in enumerate(paragraphs):
         section = section_of(outline, index)
-        facts.extend(_paragraph_facts(paragraph, offset, section))
+        if index in table:
+            facts.extend(Fact(f.indicator, *_in_base_unit(f.value, f.unit), qualifier=None,
+                              span=(offset + f.start, offset + f.end), section=section) for f in table[index])
+        else:
+            facts.extend(_paragraph_facts(paragraph, offset, section))
         offset += len(paragraph) + 1
     return facts
+
+
+def _in_base_unit(value: int | float, unit: str) -> tuple[int | float, str]:
+    """A table's 万元 column as sentences give it: 12.5 万元 → 125000 元 (the multiplier
+    goes into the value, as for 10.61万元 in a sentence), unless 万X is a unit itself (万千瓦)."""
+    for mult in sorted(MULTIPLIERS, key=len, reverse=True):
+        rest = unit[len(mult):]
+        if unit.startswith(mult) and rest in UNITS and unit not in UNITS:
+            return as_json_number(Decimal(str(value)) * MULTIPLIERS[mult]), rest
+    return value, unit
 
 
 def _paragraph_facts(text: str, offset: int, section: str | None) -> list[Fact]:

@@ -149,3 +149,39 @@ def test_a_definition_states_a_threshold_not_a_fact() -> None:
     reported = extract_facts(["全年主营业务收入2000万元及以上的企业达到512家。"], [])
     assert reported[0].value == 20_000_000 and reported[0].qualifier == "at_least"
     assert (reported[1].value, reported[1].unit) == (512, "家")
+
+
+def test_a_data_table_gives_its_figures_by_column() -> None:
+    """The 万载县 2015 统计公报's 主要工业产品产量 table, as extraction keeps it: units in their
+    own column or in the header, so no figure has its unit after it."""
+    lines = ["主要工业产品产量", "产品名称 计量单位 产量 较上年±%", "饮料酒 千升 15767 18.64",
+             "塑料制品 吨 183946 -26.63", "乡镇 罚款（万元） 检查企业（家）", "双桥镇 12.5 215", "高城镇 — 187",
+             "全年完成工业增加值644350万元。"]
+    facts = extract_facts(lines, [])
+    got = [(f.indicator, f.value, f.unit) for f in facts]
+    assert got == [("饮料酒产量", 15767, "千升"), ("饮料酒较上年", 18.64, "%"), ("塑料制品产量", 183946, "吨"),
+                   ("塑料制品较上年", -26.63, "%"), ("双桥镇罚款", 125000, "元"), ("双桥镇检查企业", 215, "家"),
+                   ("高城镇检查企业", 187, "家"), ("全年完成工业增加值", 6443500000, "元")]
+    text = "\n".join(lines)
+    assert [text[f.span[0]:f.span[1]] for f in facts[:4]] == ["15767", "18.64", "183946", "-26.63"]
+
+
+def test_lines_that_do_not_line_up_are_no_table() -> None:
+    # a cell with a space inside shifts the columns: nothing is read against the wrong header
+    assert extract_facts(["产品名称 计量单位 产量", "饮料酒 千升 15767", "塑料 制品 吨 183946"], []) == []
+    # one row is no table, and a header of figures is a data row
+    assert extract_facts(["产品名称 计量单位 产量", "饮料酒 千升 15767"], []) == []
+    assert extract_facts(["2014 2015 2016", "产量 12 15", "销量 10 11"], []) == []
+
+
+def test_the_real_communique_table_gives_its_seven_products() -> None:
+    from pathlib import Path
+
+    from govingest.parsers.pipeline import parse
+
+    page = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "html" / \
+        "simonxinw-wanzai.gov.cn__9c059bf058ef4db8b3c8f920e22186fe.html"
+    facts = {(f.indicator, f.unit): f.value for f in parse(page.read_bytes(), content_type="text/html").facts}
+    assert facts[("饮料酒产量", "千升")] == 15767 and facts[("烟花鞭炮产量", "万箱")] == 1575
+    assert facts[("供电量较上年", "%")] == 8.83
+    assert sum(1 for indicator, _unit in facts if indicator.endswith("较上年")) == 7
