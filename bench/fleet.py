@@ -59,15 +59,7 @@ def _drop_db(server: str, name: str) -> None:
 def tree_cpu() -> float:
     """CPU seconds so far of this process and all its descendants (live ones, plus what
     their exited children left in their counters)."""
-    me = psutil.Process()
-    total = 0.0
-    for p in [me, *me.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
+    return sum(cpu_by_role().values())
 
 
 def _role(p: psutil.Process) -> str:
@@ -82,7 +74,7 @@ def _role(p: psutil.Process) -> str:
 
 
 def cpu_by_role() -> dict[str, float]:
-    """tree_cpu, split by what each process is: where the fleet's extra CPU goes."""
+    """`tree_cpu`, split by what each process is: where the fleet's extra CPU goes."""
     me = psutil.Process()
     out: dict[str, float] = {}
     for p in [me, *me.children(recursive=True)]:

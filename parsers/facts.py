@@ -107,14 +107,14 @@ def extract_facts(paragraphs: list[str], outline: list[OutlineNode]) -> list[Fac
     return facts
 
 
-def _in_base_unit(value: int | float, unit: str) -> tuple[int | float, str]:
+def _in_base_unit(value: Decimal, unit: str) -> tuple[int | float, str]:
     """A table's 万元 column as sentences give it: 12.5 万元 → 125000 元 (the multiplier
     goes into the value, as for 10.61万元 in a sentence), unless 万X is a unit itself (万千瓦)."""
     for mult in sorted(MULTIPLIERS, key=len, reverse=True):
         rest = unit[len(mult):]
         if unit.startswith(mult) and rest in UNITS and unit not in UNITS:
-            return as_json_number(Decimal(str(value)) * MULTIPLIERS[mult]), rest
-    return value, unit
+            return as_json_number(value * MULTIPLIERS[mult]), rest
+    return as_json_number(value), unit
 
 
 def _paragraph_facts(text: str, offset: int, section: str | None) -> list[Fact]:

@@ -37,13 +37,17 @@ _SOURCE_LABEL = re.compile(
     r"((?>[^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30}))(?!\s*[:：])"
 )
 # Publication labels first, then 成文日期; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).
+_DATE_VALUE = r"\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"
+_PUBLICATION_LABEL = re.compile(r"(?:发布时间|发布日期|公开日期|更新时间)" + _DATE_VALUE)
 _DATE_LABELS = (
-    re.compile(r"(?:发布时间|发布日期|公开日期|更新时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+    _PUBLICATION_LABEL,
     # the date a document was written or issued, when the page states no publication date
-    re.compile(r"(?:发文日期|成文日期)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
-    re.compile(r"(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"),
+    re.compile(r"(?:发文日期|成文日期)" + _DATE_VALUE),
+    re.compile(r"(?:日期|时间)" + _DATE_VALUE),
 )
-_PUBLISHED_LABELS = (_DATE_LABELS[0], re.compile(r"(?<![文成])(?:日期|时间)\s*[:：]\s*([0-9年月日\-/.:：∶\s]{8,24})"))
+# What says when the page was published, and nothing else: a bare 日期 that is not the
+# tail of 成文日期/发文日期/生成日期 (document dates).
+_PUBLISHED_LABELS = (_PUBLICATION_LABEL, re.compile(r"(?<![文成])(?:日期|时间)" + _DATE_VALUE))
 # The time a page was rendered, which some CMSes print beside PubDate: the 集约化 platforms'
 # <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
 _GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
@@ -169,15 +173,9 @@ def _printed_publication(text: str) -> str | None:
 
 def _generation_time(tags: dict[str, str]) -> str | None:
     """When the page was rendered, from the generation-time tags, normalized like PubDate."""
-    for key in ("others", "htmlgeneratetime"):
-        value = tags.get(key)
-        if not value:
-            continue
-        m = _GENERATED.search(value)
-        stamp = normalize_date(m.group(1) if m else value) if (m or key == "htmlgeneratetime") else None
-        if stamp:
-            return stamp
-    return None
+    others = _GENERATED.search(tags.get("others") or "")
+    candidates = (others.group(1) if others else None, tags.get("htmlgeneratetime"))
+    return next((stamp for raw in candidates if raw and (stamp := normalize_date(raw))), None)
 
 
 def _year_only_guess(date: str, page: str) -> bool:

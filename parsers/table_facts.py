@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from govingest.parsers.numbers import as_json_number, parse_number
+from govingest.parsers.numbers import ARABIC_PATTERN, parse_number
 
-_FIGURE = re.compile(r"^[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-−]?\d+(?:\.\d+)?$")
+_FIGURE = re.compile(rf"[-−]?(?:{ARABIC_PATTERN})")
 _EMPTY = frozenset(("-", "—", "--", "——", "/", "…"))
 _PERCENT = re.compile(r"[（(]?[±]?[%％][）)]?")
 _HEADER_UNIT = re.compile(r"[（(]([^（）()]{1,6})[）)]$")
@@ -40,7 +40,7 @@ class TableFigure:
     start: int
     end: int
     indicator: str
-    value: int | float
+    value: Decimal
     unit: str
 
 
@@ -68,7 +68,7 @@ def _cells(line: str) -> list[str]:
 
 
 def _is_figure(cell: str) -> bool:
-    return bool(_FIGURE.match(cell)) or cell in _EMPTY
+    return bool(_FIGURE.fullmatch(cell)) or cell in _EMPTY
 
 
 def _rows_under(lines: list[str], i: int, header: list[str]) -> list[int]:
@@ -78,7 +78,7 @@ def _rows_under(lines: list[str], i: int, header: list[str]) -> list[int]:
     rows = []
     for k in range(i + 1, len(lines)):
         cells = _cells(lines[k])
-        if len(cells) != len(header) or _is_figure(cells[0]) or not any(_FIGURE.match(c) for c in cells[1:]):
+        if len(cells) != len(header) or _is_figure(cells[0]) or not any(_FIGURE.fullmatch(c) for c in cells[1:]):
             break
         rows.append(k)
     return rows
@@ -101,13 +101,13 @@ def _row_figures(k: int, line: str, columns: list[tuple[str, str | None]],
     for j, cell in enumerate(cells):
         start = line.index(cell, pos)
         pos = start + len(cell)
-        if j == 0 or j == unit_col or not _FIGURE.match(cell):
+        if j == 0 or j == unit_col or not _FIGURE.fullmatch(cell):
             continue
         name, unit = columns[j]
         unit = unit or (cells[unit_col] if unit_col is not None else None)
         value = _signed(cell)
         if unit and value is not None:
-            yield TableFigure(k, start, pos, f"{cells[0]}{name}", as_json_number(value), unit)
+            yield TableFigure(k, start, pos, f"{cells[0]}{name}", value, unit)
 
 
 def _signed(cell: str) -> Decimal | None:
