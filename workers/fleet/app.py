@@ -15,6 +15,8 @@ Why this configuration (each line answers a failure the fleet must survive):
 * A broker visibility timeout longer than the longest task, or Redis would hand a
   running task's message to a second worker.
 * JSON only: no pickle from the network.
+* Kombu's Redis transport with one command client per channel (`broker`): kombu builds
+  a new client for every publish and acknowledgement otherwise.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Queue
 
+from govingest.workers.fleet import broker
 from govingest.workers.settings import Settings, settings_or_exit
 
 FETCH_QUEUE = "fetch"
@@ -39,6 +42,7 @@ PROCESS_TASK = "govingest.process"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
 settings = settings_or_exit("govingest worker")
+broker.register()  # before any connection: kombu resolves the transport per URL scheme
 
 # Task context for log lines: every record logged while a task runs carries its ids.
 task_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("task_context")
