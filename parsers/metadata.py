@@ -30,10 +30,13 @@ _WS = re.compile(r"\s+")
 # is not itself the next label ("信息来源: 发布日期：…" has an empty source; so has
 # "来源： 访问量：199": a whole token followed by a colon is a label of any wording,
 # the group is atomic so it cannot shrink to "访问" to dodge that), and a label inside
-# quotes is a copyright notice (凡本网注明“来源：…”), not the info bar.
+# quotes is a copyright notice (凡本网注明“来源：…”), not the info bar. Templates pad the
+# label to the width of others (来 源：, 来　源：); 资料来源/数据来源/图片来源 credit a table,
+# a figure or a photo inside the article, not the page.
 _LABEL_WORDS = r"(?:发布时间|发布日期|发布机构|时间|日期|来源|作者|编辑|浏览|点击|字号|字体|阅读|分享)"
 _SOURCE_LABEL = re.compile(
-    r"(?<![“\"'])(?:信息来源|文章来源|来源|发布机构|发文机关)\s*[:：]\s*(?!" + _LABEL_WORDS + r")"
+    r"(?<![“\"'])(?<!资料)(?<!数据)(?<!图片)(?:信息来源|文章来源|来\s?源|发布机构|发文机关)\s*[:：]\s*(?!"
+    + _LABEL_WORDS + r")"
     r"((?>[^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30}))(?!\s*[:：])"
 )
 # Publication labels first, then 成文日期; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).

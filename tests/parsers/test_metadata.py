@@ -79,6 +79,25 @@ def test_a_source_followed_by_the_next_label_keeps_its_value() -> None:
     assert meta.source == "万载县统计局"
 
 
+
+def test_a_source_label_padded_with_a_space_is_a_source_label() -> None:
+    # creatorCMS (湘潭): 来 源 and 责任编辑 under the article, no ContentSource tag
+    meta = _page("""<html><head><title>书画展亮相澳门_湘潭市人民政府网站</title></head><body>
+      <div id="zoom"><p>9月29日，由湘潭市文化产业协会带来的书画名家作品展成为展会上的一大亮点，广获好评。</p></div>
+      <div class="ffxar2-1"><span>来 源：湘潭日报·新湘潭客户端</span> <em>责任编辑：欧阳予慧</em></div>
+      </body></html>""")
+    assert meta.source == "湘潭日报·新湘潭客户端"
+
+
+def test_a_data_source_note_in_the_article_is_not_the_page_source() -> None:
+    # the info bar's 来源 is empty; the 统计公报's 资料来源 note credits its figures
+    meta = _page("""<html><head><title>统计公报</title></head><body>
+      <div class="article-attr"><span>来源：<b></b></span> <span>访问量：<b>199</b></span></div>
+      <div id="zoomcon"><p>2022年，全县生产总值增长4.5%，民生持续改善，经济运行总体平稳。</p>
+      <p>资料来源：本公报中财政数据来自县财政局，其余数据来自县统计局。</p></div>
+      </body></html>""")
+    assert meta.source is None
+
 def test_in_page_labels_index_and_document_numbers() -> None:
     meta = _page("""<html><head><title>关于印发实施方案的通知</title></head><body>
       <table><tr><td>索引号：</td><td>11370200004609373M/2024-00123</td><td>发布机构：</td><td>青岛市人民政府办公厅</td></tr>
