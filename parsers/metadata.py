@@ -55,6 +55,8 @@ _PUBLISHED_LABELS = (_PUBLICATION_LABEL, re.compile(r"(?<![文成])(?:日期|时
 # <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
 _GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
+_LEADING_SEPARATOR = re.compile(r"^[\s_\-|｜–—:：]+")
+_TRAILING_SEPARATOR = re.compile(r"[\s_\-|｜–—:：]+$")
 # Suffix segments of <title> that name a site, not the article.
 _SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
 
@@ -94,8 +96,19 @@ def clean_title(title: str | None, site_name: str | None = None, column: str | N
     if not title:
         return None
     for known in (site_name, column):
-        if known and title.endswith(known) and len(title) > len(known) + 2:
-            title = re.sub(r"[\s_\-|｜–—:]+$", "", title[: -len(known)]) or title
+        # "标题_栏目_站名" and "站名 栏目 标题" (Hanweb 济南, 江苏, 万载's older template): the
+        # names are cut only where a separator parts them from the headline, so a headline
+        # that ends or starts with them (…统计公报 in the 统计公报 column) keeps them
+        if known and title.endswith(known):
+            head = title[: -len(known)]
+            trimmed = _TRAILING_SEPARATOR.sub("", head)
+            if len(trimmed) > 2 and len(trimmed) < len(head):
+                title = trimmed
+        if known and title.startswith(known):
+            tail = title[len(known):]
+            trimmed = _LEADING_SEPARATOR.sub("", tail)
+            if len(trimmed) > 2 and len(trimmed) < len(tail):
+                title = trimmed
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
     if len(parts) > 1 and len(parts[0]) >= 8:
         # "标题_栏目_站名": a headline is long; a short first part is a fragment of a

@@ -136,6 +136,12 @@ def test_normalize_date(raw: str | None, want: str | None) -> None:
     ("新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::", None, None,
      "新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::"),
     ("  ", None, None, None),
+    # site and column leading (Hanweb 济南, 江苏): cut where a separator follows them
+    ("济南市文化和旅游局 文旅快讯 市文化和旅游局到南部山区开展帮包服务", "济南市文化和旅游局", "文旅快讯",
+     "市文化和旅游局到南部山区开展帮包服务"),
+    ("万载县人民政府 | 万载县2015年国民经济和社会发展统计公报", "万载县人民政府", "统计公报",
+     "万载县2015年国民经济和社会发展统计公报"),
+    ("市政府召开常务会议研究部署防汛工作", "市政府", None, "市政府召开常务会议研究部署防汛工作"),
 ])
 def test_clean_title_strips_site_and_column_suffixes(raw: str, site: str | None, column: str | None,
                                                       want: str | None) -> None:
