@@ -33,7 +33,7 @@ LABELS: dict[str, str] = {
     "成文日期": "written_at", "生成日期": "written_at", "发文日期": "written_at", "印发日期": "written_at",
     "主题分类": "subject", "信息分类": "subject", "信息类别": "subject", "分类": "subject", "主题类别": "subject",
     "有效性": "validity", "时效性": "validity", "效力状态": "validity", "时效": "validity",
-    "标题": "title", "文件名称": "title",
+    "标题": "title", "文件名称": "title", "名称": "title", "信息名称": "title",
 }
 # Labels of the same tables that are not ours: they end a value search (so an empty
 # 主题分类 cell does not take the next cell's 发布日期 label as its value).
@@ -55,6 +55,8 @@ _DOCNO = re.compile(
 _INDEX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.－—]{4,60}$")
 _VALIDITY = re.compile(r"有效|失效|废止|废除|修订|修改|暂停|部分|宣布|全文|试行|已|未")
 _MAX_VALUE = 120
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_MIN_CJK = 5
 _MAX_CHUNKS = 4000  # disclosure tables sit near the top: never walk a megabyte page whole
 
 
@@ -174,6 +176,9 @@ def _clean(field: str, value: str | None) -> str | None:
         return value if len(value) <= 60 else None
     if field == "issuer":
         return value if len(value) <= 60 else None
+    if field == "title":
+        # a document's name, not a cell of a 名称 | 数量 | 单价 list (数量, 办公桌)
+        return value if len(_CJK_CHAR.findall(value)) >= _TITLE_MIN_CJK else None
     return value
 
 
