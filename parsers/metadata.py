@@ -25,6 +25,8 @@ from govingest.parsers.extract import parse_html
 from govingest.parsers.model import Decoded, Extracted, Metadata
 
 _TAGS = re.compile(r"<[^>]*>")
+_SCRIPT_STRING = re.compile(r"""(["'])((?:(?!\1)[^\\<>\n]){1,40})\1""")
+_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
 _WS = re.compile(r"\s+")
 # In-page labels. A source is one token (the info bar separates fields by spaces) that
 # is not itself the next label ("信息来源: 发布日期：…" has an empty source; so has
@@ -146,13 +148,21 @@ def _first_heading(tree: HtmlElement) -> str | None:
 
 
 def _page_text_head(tree: HtmlElement) -> str:
-    """Visible text of the page's body, enough to find the info bar above the article."""
+    """Visible text of the page's body, enough to find the info bar above the article.
+
+    An inline script that writes text into the page stands for its first string of
+    Chinese: 广东's NFCMS templates print 来源：<script>var csource = "深圳特区报"; …
+    document.write(csource)</script>, so the source is what the reader sees there."""
     body = tree.find("body")
     root = body if body is not None else tree
     chunks: list[str] = []
     size = 0
     for el in root.iter():
-        if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
+        if el.tag == "script" and el.text and "document.write" in el.text:
+            written = _written_text(el.text)
+            if written:
+                chunks.append(written)
+        elif isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
             chunks.append(el.text)
             size += len(el.text)
         if el is not root and el.tail:
@@ -162,6 +172,11 @@ def _page_text_head(tree: HtmlElement) -> str:
             break
     return _WS.sub(" ", " ".join(chunks))
 
+
+
+def _written_text(script: str) -> str | None:
+    """The first string literal of Chinese text (no markup) an inline script holds."""
+    return next((m.group(2) for m in _SCRIPT_STRING.finditer(script) if _CJK_TEXT.search(m.group(2))), None)
 
 def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
     text = _page_text_head(tree)

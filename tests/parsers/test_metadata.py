@@ -89,6 +89,19 @@ def test_a_source_label_padded_with_a_space_is_a_source_label() -> None:
     assert meta.source == "湘潭日报·新湘潭客户端"
 
 
+
+def test_a_source_written_by_an_inline_script_is_the_source() -> None:
+    # 广东 NFCMS (深圳): the 来源 value is written by a script, no ContentSource tag
+    meta = _page("""<html><head><title>作品展举行</title></head><body>
+      <h4><span>日期：2023-11-16 10:32</span> <span> 来源： <script>
+        var   csource = "深圳特区报"; var  chntime = "2023-11-16";
+        if(csource){ document.write(csource); }else{ document.write("市文化广电旅游体育局"); }
+      </script></span> <i>字号：【大 中 小】</i></h4>
+      <div class="TRS_Editor"><p>南国披锦绣，鹏城又金秋。市民文化节优秀美术、书法作品展日前在罗湖美术馆开幕。</p></div>
+      </body></html>""")
+    assert meta.source == "深圳特区报"
+    assert meta.published_at == "2023-11-16T10:32"
+
 def test_a_data_source_note_in_the_article_is_not_the_page_source() -> None:
     # the info bar's 来源 is empty; the 统计公报's 资料来源 note credits its figures
     meta = _page("""<html><head><title>统计公报</title></head><body>
