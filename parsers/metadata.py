@@ -57,6 +57,11 @@ _PUBLISHED_LABELS = (_PUBLICATION_LABEL, re.compile(r"(?<![文成])(?:日期|时
 # <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
 _GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
+_DOMAIN = re.compile(r"(?:https?://)?[\w-]+(?:\.[\w-]+)+/?", re.ASCII)
+# What a <title> naming only the site ends with; short, unlike a headline.
+_SITE_TITLE = re.compile(r"(?:门户网站|政府网站|门户网|政府网|网站)$")
+_SITE_TITLE_MAX = 20
+_HEADLINE_MIN = 6
 _LEADING_SEPARATOR = re.compile(r"^[\s_\-|｜–—:：]+")
 _TRAILING_SEPARATOR = re.compile(r"[\s_\-|｜–—:：]+$")
 # Suffix segments of <title> that name a site, not the article.
@@ -128,6 +133,14 @@ def clean_title(title: str | None, site_name: str | None = None, column: str | N
     return title
 
 
+
+def _names_no_article(title: str, site_name: str | None, column: str | None) -> bool:
+    """A <title> that names the site or the column, not an article: the site name or the
+    column itself, the site's domain (www.gxzf.gov.cn), or a short name ending like one
+    (佛山市人民政府门户网站)."""
+    return (title in (site_name, column) or bool(_DOMAIN.fullmatch(title))
+            or (len(title) <= _SITE_TITLE_MAX and bool(_SITE_TITLE.search(title))))
+
 def site_from_title(title: str | None) -> str | None:
     """The site named by a <title>'s last "_"/" - " segment ("标题_栏目_中国青年网" → 中国青年网)."""
     title = _clean(title)
@@ -139,10 +152,14 @@ def site_from_title(title: str | None) -> str | None:
     return None
 
 
-def _first_heading(tree: HtmlElement) -> str | None:
-    for el in tree.iter("h1"):
+def _first_heading(tree: HtmlElement, site_name: str | None = None, column: str | None = None) -> str | None:
+    """The headline among the page's first h1–h3: templates put the site's logo in an h1
+    (广西's 广西壮族自治区人民政府门户网站) and the headline in an h2 or h3 (佛山), and label
+    other blocks with short headings (相关稿件：), which name no article."""
+    for el in tree.iter("h1", "h2", "h3"):
         text = _clean(el.text_content())
-        if text and 4 <= len(text) <= 120:
+        if (text and _HEADLINE_MIN <= len(text) <= 120 and not text.endswith((":", "："))
+                and not _names_no_article(text, site_name, column)):
             return text
     return None
 
@@ -268,9 +285,9 @@ def extract_metadata(
         meta.title = clean_title(raw_title, meta.site_name, meta.column)
         if meta.site_name is None:
             meta.site_name = site_from_title(raw_title)
-        if meta.title is None or meta.title == meta.site_name:
+        if meta.title is None or _names_no_article(meta.title, meta.site_name, meta.column):
             # a <title> that only names the site: the headline is the page's first <h1>
-            meta.title = _first_heading(tree) or meta.title
+            meta.title = _first_heading(tree, meta.site_name, meta.column) or meta.title
     # PubDate stamped with the render time (it equals the page's generation time) tells when
     # the page was last rebuilt; a date the page prints on another day is the publication.
     if meta.published_at and meta.published_at == _generation_time(tags):

@@ -102,6 +102,20 @@ def test_a_source_written_by_an_inline_script_is_the_source() -> None:
     assert meta.source == "深圳特区报"
     assert meta.published_at == "2023-11-16T10:32"
 
+
+@pytest.mark.parametrize("title,logo", [
+    ("佛山市人民政府门户网站", ""),  # a short name ending like a site's
+    ("广西壮族自治区人民政府门户网站 - www.gxzf.gov.cn", "<h1>广西壮族自治区人民政府门户网站</h1>"),  # the domain
+])
+def test_a_title_tag_naming_only_the_site_yields_to_the_headline(title: str, logo: str) -> None:
+    # no ArticleTitle tag; the logo sits in an h1, the headline in an h3, 相关稿件： in an h2
+    meta = _page(f"""<html><head><title>{title}</title>
+      <meta name="SiteName" content="广西壮族自治区人民政府门户网站"></head><body>{logo}
+      <h3 class="conetent-title">顺德容桂首届规范汉字现场书写大赛收官</h3>
+      <div class="TRS_Editor"><p>近日，容桂街道首届规范汉字现场书写大赛圆满落幕，三百余名选手参加了比赛。</p></div>
+      <h2>相关稿件：</h2></body></html>""")
+    assert meta.title == "顺德容桂首届规范汉字现场书写大赛收官"
+
 def test_a_data_source_note_in_the_article_is_not_the_page_source() -> None:
     # the info bar's 来源 is empty; the 统计公报's 资料来源 note credits its figures
     meta = _page("""<html><head><title>统计公报</title></head><body>
