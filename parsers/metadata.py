@@ -65,7 +65,8 @@ _HEADLINE_MIN = 6
 _LEADING_SEPARATOR = re.compile(r"^[\s_\-|｜–—:：]+")
 _TRAILING_SEPARATOR = re.compile(r"[\s_\-|｜–—:：]+$")
 # Suffix segments of <title> that name a site, not the article.
-_SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
+# Older sites greet the reader there too (辽阳网站欢迎您!).
+_SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)(?:欢迎您|欢迎你)?[!！]?$")
 
 
 def meta_tags(tree: HtmlElement) -> dict[str, str]:
