@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from lxml.html import HtmlElement
 
@@ -32,7 +33,7 @@ LABELS: dict[str, str] = {
     "成文日期": "written_at", "生成日期": "written_at", "发文日期": "written_at", "印发日期": "written_at",
     "主题分类": "subject", "信息分类": "subject", "信息类别": "subject", "分类": "subject", "主题类别": "subject",
     "有效性": "validity", "时效性": "validity", "效力状态": "validity", "时效": "validity",
-    "标题": "title", "文件名称": "title",
+    "标题": "title", "文件名称": "title", "名称": "title", "信息名称": "title",
 }
 # Labels of the same tables that are not ours: they end a value search (so an empty
 # 主题分类 cell does not take the next cell's 发布日期 label as its value).
@@ -54,6 +55,8 @@ _DOCNO = re.compile(
 _INDEX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.－—]{4,60}$")
 _VALIDITY = re.compile(r"有效|失效|废止|废除|修订|修改|暂停|部分|宣布|全文|试行|已|未")
 _MAX_VALUE = 120
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_MIN_CJK = 5
 _MAX_CHUNKS = 4000  # disclosure tables sit near the top: never walk a megabyte page whole
 
 
@@ -119,6 +122,24 @@ def _label_of(chunk: str) -> tuple[str, str] | None:
     return label, rest.strip()
 
 
+
+# A table of these labels inside the article container (上海卫健委's 索取号/发布机构/文件编号
+# header row over its value row, or label/value cell pairs) is the page's metadata, read
+# from the tree by disclosure_from_tree, not body text. A data table that only has a 文号
+# or 发布机构 column has more rows than a disclosure table, or few label cells among its values.
+_TABLE_MAX_ROWS = 6
+_TABLE_MIN_LABEL_SHARE = 0.4
+
+
+def is_disclosure_table(rows: list[list[str]]) -> bool:
+    """Whether a table's cells (text per row) are disclosure labels and their values."""
+    cells = [cell for row in rows for cell in row if cell.strip()]
+    if not cells or len(rows) > _TABLE_MAX_ROWS:
+        return False
+    labels = [found[0] for cell in cells if (found := _label_of(cell)) is not None]
+    own = {label for label in labels if label in LABELS}
+    return len(own) >= 2 and len(labels) >= _TABLE_MIN_LABEL_SHARE * len(cells)
+
 def _value(chunks: list[tuple[str, str]], i: int, rest: str) -> str | None:
     """The value of the label at chunk i: the rest of its chunk, else the next value chunk."""
     if rest:
@@ -155,6 +176,9 @@ def _clean(field: str, value: str | None) -> str | None:
         return value if len(value) <= 60 else None
     if field == "issuer":
         return value if len(value) <= 60 else None
+    if field == "title":
+        # a document's name, not a cell of a 名称 | 数量 | 单价 list (数量, 办公桌)
+        return value if len(_CJK_CHAR.findall(value)) >= _TITLE_MIN_CJK else None
     return value
 
 
@@ -174,6 +198,66 @@ def _from_chunks(chunks: list[tuple[str, str]]) -> Disclosure:
         if value is not None:
             found[field] = value
     return Disclosure(**found)
+
+
+
+_HEADER_MAX_TABLES = 20  # disclosure tables sit near the top: never scan a page of data tables
+_HEADER_LABEL_SHARE = 0.6
+_HEADER_MAX_ROWS = 40
+
+
+def _own_rows(table: HtmlElement) -> list[HtmlElement]:
+    """The table's own rows (under thead/tbody, even tbody > thead), not a nested table's."""
+    return [row for row in table.xpath("./tr|./*/tr|./*/*/tr") if isinstance(row, HtmlElement)]
+
+
+def _cells(row: HtmlElement) -> list[str]:
+    """The cell texts (spaces folded) of a row."""
+    return [_SPACE.sub(" ", cell.text_content()).strip() for cell in row
+            if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th")]
+
+
+def _header_tables(tree: HtmlElement) -> Iterator[tuple[list[str | None], list[list[str]]]]:
+    """(field per column, rows of values) of each table headed by a row of labels (上海's
+    索取号 | 发布时间 | 发布机构 | 文件编号 | 备注): a label and its value share a column."""
+    for table in islice(tree.iter("table"), _HEADER_MAX_TABLES):
+        own = _own_rows(table)
+        if len(own) > _HEADER_MAX_ROWS:  # counted before any text is read: layout tables skip cheaply
+            continue
+        rows = [cells for cells in map(_cells, own) if any(cells)]
+        fields = _header_fields(rows[0]) if len(rows) >= 2 else None
+        if fields is not None:
+            yield fields, rows[1:]
+
+
+def _apply_header_tables(found: Disclosure, tree: HtmlElement) -> None:
+    """Correct the chunk walk where a table states its labels in a header row.
+
+    The walk looks for a value after its label, so under a header it takes the first cell
+    of the next row for the last label. One row of values under the header is a disclosure
+    table: its columns give the fields. More rows list other documents (文件名称 | 文号 |
+    发布机构 …): a value the walk took from them is not this page's."""
+    for fields, rows in _header_tables(tree):
+        cells = {cell for row in rows for cell in row}
+        for name in filter(None, fields):
+            if getattr(found, name) in cells:
+                setattr(found, name, None)
+        if len(rows) == 1 and len(rows[0]) == len(fields):
+            for column, value in zip(fields, rows[0], strict=True):
+                cleaned = _clean(column, value) if column else None
+                if column and cleaned is not None:
+                    setattr(found, column, cleaned)
+
+
+def _header_fields(row: list[str]) -> list[str | None] | None:
+    """The field of each cell of a header row: bare labels, two of them ours, making most
+    of the row (a 备注 column is no label of ours), else None."""
+    labelled = [_label_of(cell) for cell in row]
+    bare = [lab for lab in labelled if lab is not None and not lab[1]]
+    if len(bare) != sum(lab is not None for lab in labelled) or len(bare) < _HEADER_LABEL_SHARE * len(row):
+        return None
+    fields = [LABELS.get(lab[0]) if lab else None for lab in labelled]
+    return fields if sum(field is not None for field in fields) >= 2 else None
 
 
 # <meta name=…> names some CMSes use for the same fields (lower-cased).
@@ -206,6 +290,7 @@ def disclosure_from_tree(tree: HtmlElement, meta_tags: dict[str, str] | None = N
         found = Disclosure()
     else:
         found = _from_chunks(_split(_chunks(tree)))
+        _apply_header_tables(found, tree)
     for name, field in META_NAMES.items():
         value = (meta_tags or {}).get(name)
         if value and getattr(found, field) is None:

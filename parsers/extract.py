@@ -22,6 +22,7 @@ from lxml import html as lhtml
 from lxml.html import HtmlElement
 
 from govingest.parsers.blocks import best_block
+from govingest.parsers.disclosure import is_disclosure_table
 from govingest.parsers.model import Decoded, Extracted
 
 
@@ -288,6 +289,10 @@ class _Renderer:
             self.link_cjk += len(_CJK.findall(text))
 
     def table(self, table: HtmlElement) -> None:
+        """Rows as tab-joined lines; a disclosure table (索取号/发布机构/文件编号 …) is
+        metadata the disclosure stage reads from the tree, so it adds no lines."""
+        rows: list[list[str]] = []
+        link_cjk = 0
         for row in table.iter("tr"):
             cells = []
             for cell in row:
@@ -296,12 +301,16 @@ class _Renderer:
                 sub = _Renderer()
                 sub.walk(cell)
                 sub.flush()
-                self.link_cjk += sub.link_cjk
+                link_cjk += sub.link_cjk
                 text = " ".join(sub.lines).strip()
                 if text:
                     cells.append(text)
             if cells:
-                self.lines.append("\t".join(cells))
+                rows.append(cells)
+        if is_disclosure_table(rows):
+            return
+        self.link_cjk += link_cjk
+        self.lines.extend("\t".join(cells) for cells in rows)
 
 
 def render(el: HtmlElement) -> tuple[list[str], int]:

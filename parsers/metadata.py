@@ -25,15 +25,20 @@ from govingest.parsers.extract import parse_html
 from govingest.parsers.model import Decoded, Extracted, Metadata
 
 _TAGS = re.compile(r"<[^>]*>")
+_SCRIPT_STRING = re.compile(r"""(["'])((?:(?!\1)[^\\<>\n]){1,40})\1""")
+_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
 _WS = re.compile(r"\s+")
 # In-page labels. A source is one token (the info bar separates fields by spaces) that
 # is not itself the next label ("信息来源: 发布日期：…" has an empty source; so has
 # "来源： 访问量：199": a whole token followed by a colon is a label of any wording,
 # the group is atomic so it cannot shrink to "访问" to dodge that), and a label inside
-# quotes is a copyright notice (凡本网注明“来源：…”), not the info bar.
+# quotes is a copyright notice (凡本网注明“来源：…”), not the info bar. Templates pad the
+# label to the width of others (来 源：, 来　源：); 资料来源/数据来源/图片来源 credit a table,
+# a figure or a photo inside the article, not the page.
 _LABEL_WORDS = r"(?:发布时间|发布日期|发布机构|时间|日期|来源|作者|编辑|浏览|点击|字号|字体|阅读|分享)"
 _SOURCE_LABEL = re.compile(
-    r"(?<![“\"'])(?:信息来源|文章来源|来源|发布机构|发文机关)\s*[:：]\s*(?!" + _LABEL_WORDS + r")"
+    r"(?<![“\"'])(?<!资料)(?<!数据)(?<!图片)(?:信息来源|文章来源|来\s?源|发布机构|发文机关)\s*[:：]\s*(?!"
+    + _LABEL_WORDS + r")"
     r"((?>[^\s，,。；;、“”\"'<>|【】\[\]()（）:：]{2,30}))(?!\s*[:：])"
 )
 # Publication labels first, then 成文日期; bare 日期/时间 only when none parses (活动时间：6月至12月 is not one).
@@ -52,8 +57,16 @@ _PUBLISHED_LABELS = (_PUBLICATION_LABEL, re.compile(r"(?<![文成])(?:日期|时
 # <meta name="others" content="页面生成时间 2025-03-27 09:36:38">, Kaipu's HtmlGenerateTime.
 _GENERATED = re.compile(r"(?:页面)?生成时间\s*[:：]?\s*(\d{4}.{4,20})")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|::|\s-\s|\s–\s)\s*")
+_DOMAIN = re.compile(r"(?:https?://)?[\w-]+(?:\.[\w-]+)+/?", re.ASCII)
+# What a <title> naming only the site ends with; short, unlike a headline.
+_SITE_TITLE = re.compile(r"(?:门户网站|政府网站|门户网|政府网|网站)$")
+_SITE_TITLE_MAX = 20
+_HEADLINE_MIN = 6
+_LEADING_SEPARATOR = re.compile(r"^[\s_\-|｜–—:：]+")
+_TRAILING_SEPARATOR = re.compile(r"[\s_\-|｜–—:：]+$")
 # Suffix segments of <title> that name a site, not the article.
-_SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)$")
+# Older sites greet the reader there too (辽阳网站欢迎您!).
+_SITE_WORDS = re.compile(r"(?:政府|网站|门户网|门户|政务网|网|委员会|厅|局|办公室|中心|频道)(?:欢迎您|欢迎你)?[!！]?$")
 
 
 def meta_tags(tree: HtmlElement) -> dict[str, str]:
@@ -91,8 +104,19 @@ def clean_title(title: str | None, site_name: str | None = None, column: str | N
     if not title:
         return None
     for known in (site_name, column):
-        if known and title.endswith(known) and len(title) > len(known) + 2:
-            title = re.sub(r"[\s_\-|｜–—:]+$", "", title[: -len(known)]) or title
+        # "标题_栏目_站名" and "站名 栏目 标题" (Hanweb 济南, 江苏, 万载's older template): the
+        # names are cut only where a separator parts them from the headline, so a headline
+        # that ends or starts with them (…统计公报 in the 统计公报 column) keeps them
+        if known and title.endswith(known):
+            head = title[: -len(known)]
+            trimmed = _TRAILING_SEPARATOR.sub("", head)
+            if len(trimmed) > 2 and len(trimmed) < len(head):
+                title = trimmed
+        if known and title.startswith(known):
+            tail = title[len(known):]
+            trimmed = _LEADING_SEPARATOR.sub("", tail)
+            if len(trimmed) > 2 and len(trimmed) < len(tail):
+                title = trimmed
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
     if len(parts) > 1 and len(parts[0]) >= 8:
         # "标题_栏目_站名": a headline is long; a short first part is a fragment of a
@@ -110,6 +134,14 @@ def clean_title(title: str | None, site_name: str | None = None, column: str | N
     return title
 
 
+
+def _names_no_article(title: str, site_name: str | None, column: str | None) -> bool:
+    """A <title> that names the site or the column, not an article: the site name or the
+    column itself, the site's domain (www.gxzf.gov.cn), or a short name ending like one
+    (佛山市人民政府门户网站)."""
+    return (title in (site_name, column) or bool(_DOMAIN.fullmatch(title))
+            or (len(title) <= _SITE_TITLE_MAX and bool(_SITE_TITLE.search(title))))
+
 def site_from_title(title: str | None) -> str | None:
     """The site named by a <title>'s last "_"/" - " segment ("标题_栏目_中国青年网" → 中国青年网)."""
     title = _clean(title)
@@ -121,22 +153,34 @@ def site_from_title(title: str | None) -> str | None:
     return None
 
 
-def _first_heading(tree: HtmlElement) -> str | None:
-    for el in tree.iter("h1"):
+def _first_heading(tree: HtmlElement, site_name: str | None = None, column: str | None = None) -> str | None:
+    """The headline among the page's first h1–h3: templates put the site's logo in an h1
+    (广西's 广西壮族自治区人民政府门户网站) and the headline in an h2 or h3 (佛山), and label
+    other blocks with short headings (相关稿件：), which name no article."""
+    for el in tree.iter("h1", "h2", "h3"):
         text = _clean(el.text_content())
-        if text and 4 <= len(text) <= 120:
+        if (text and _HEADLINE_MIN <= len(text) <= 120 and not text.endswith((":", "："))
+                and not _names_no_article(text, site_name, column)):
             return text
     return None
 
 
 def _page_text_head(tree: HtmlElement) -> str:
-    """Visible text of the page's body, enough to find the info bar above the article."""
+    """Visible text of the page's body, enough to find the info bar above the article.
+
+    An inline script that writes text into the page stands for its first string of
+    Chinese: 广东's NFCMS templates print 来源：<script>var csource = "深圳特区报"; …
+    document.write(csource)</script>, so the source is what the reader sees there."""
     body = tree.find("body")
     root = body if body is not None else tree
     chunks: list[str] = []
     size = 0
     for el in root.iter():
-        if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
+        if el.tag == "script" and el.text and "document.write" in el.text:
+            written = _written_text(el.text)
+            if written:
+                chunks.append(written)
+        elif isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
             chunks.append(el.text)
             size += len(el.text)
         if el is not root and el.tail:
@@ -146,6 +190,11 @@ def _page_text_head(tree: HtmlElement) -> str:
             break
     return _WS.sub(" ", " ".join(chunks))
 
+
+
+def _written_text(script: str) -> str | None:
+    """The first string literal of Chinese text (no markup) an inline script holds."""
+    return next((m.group(2) for m in _SCRIPT_STRING.finditer(script) if _CJK_TEXT.search(m.group(2))), None)
 
 def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
     text = _page_text_head(tree)
@@ -237,9 +286,9 @@ def extract_metadata(
         meta.title = clean_title(raw_title, meta.site_name, meta.column)
         if meta.site_name is None:
             meta.site_name = site_from_title(raw_title)
-        if meta.title is None or meta.title == meta.site_name:
+        if meta.title is None or _names_no_article(meta.title, meta.site_name, meta.column):
             # a <title> that only names the site: the headline is the page's first <h1>
-            meta.title = _first_heading(tree) or meta.title
+            meta.title = _first_heading(tree, meta.site_name, meta.column) or meta.title
     # PubDate stamped with the render time (it equals the page's generation time) tells when
     # the page was last rebuilt; a date the page prints on another day is the publication.
     if meta.published_at and meta.published_at == _generation_time(tags):

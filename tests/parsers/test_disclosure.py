@@ -75,6 +75,43 @@ def test_a_value_written_by_a_script_literal() -> None:
     assert (d.doc_number, d.written_at) == ("闽政办〔2023〕7号", "2023-02-10")
 
 
+
+def test_a_row_of_labels_over_a_row_of_values() -> None:
+    """上海卫健委's layout: each label stands over its value in the same column."""
+    found = _of("""<html><body><table><tbody><thead><tr><td>索取号</td><td>发布时间</td><td>发布机构</td>
+        <td>文件编号</td><td>备注</td></tr></thead>
+        <tr><td>076478684Q/2024-00112</td><td></td><td>上海市卫生健康委员会</td><td>沪卫基层〔2024〕5号</td><td></td></tr>
+        </tbody></table><p>各区卫生健康委：</p></body></html>""")
+    assert (found.index_number, found.issuer, found.doc_number) == (
+        "076478684Q/2024-00112", "上海市卫生健康委员会", "沪卫基层〔2024〕5号")
+
+
+def test_a_list_of_documents_under_a_label_header_gives_no_fields() -> None:
+    """A 文件名称 | 文号 | 发布机构 header over several rows lists other documents."""
+    found = _of("""<html><body><table><tr><td>文件名称</td><td>文号</td><td>发布机构</td></tr>
+        <tr><td>关于甲的通知</td><td>沪应急〔2024〕1号</td><td>市应急管理局</td></tr>
+        <tr><td>关于乙的通知</td><td>沪应急〔2024〕2号</td><td>市应急管理局</td></tr></table></body></html>""")
+    assert (found.doc_number, found.issuer, found.title) == (None, None, None)
+
+
+def test_the_name_row_of_a_table_is_the_title() -> None:
+    """TRS 政务公开 (武汉) prints 名称, 教育部 信息名称: the document's title, which stands in
+    for a generic <title> (政务公开信息内容页) when the page has no ArticleTitle tag."""
+    html = """<html><head><title>政务公开信息内容页</title></head><body><table>
+        <tr><td>索 引 号</td><td>010-2018-000012</td><td>发布机构</td><td>武汉市工商局</td></tr>
+        <tr><td><strong>名称</strong></td><td colspan="3">&nbsp;中华人民共和国反不正当竞争法</td></tr>
+        </table><div class="TRS_Editor"><p>第一条 为了促进社会主义市场经济健康发展，鼓励和保护公平竞争，制定本法。</p></div>
+        </body></html>"""
+    assert _of(html).title == "中华人民共和国反不正当竞争法"
+    assert parse(html.encode()).title == "中华人民共和国反不正当竞争法"
+    assert _of("<html><body><table><tr><td>信息名称：</td><td>关于举办宣传教育活动的通知</td></tr>"
+               "<tr><td>发文字号：</td><td>教思政厅函〔2024〕8号</td></tr></table></body></html>").title \
+        == "关于举办宣传教育活动的通知"
+    # a 名称 column of a price list names goods, not the document
+    assert _of("<html><body><table><tr><td>名称</td><td>数量</td><td>单价</td></tr>"
+               "<tr><td>办公桌</td><td>10</td><td>800元</td></tr></table>"
+               "<p>发布机构：市机关事务管理局</p></body></html>").title is None
+
 def test_an_index_number_is_not_taken_for_a_document_number() -> None:
     d = _of("<html><body><table><tr><td>索引号：696785044/2026-00017</td><td>主题分类：</td></tr>"
             "<tr><td>发文字号：696785044/2026-00017</td><td>发布日期：2026-04-17</td></tr></table></body></html>")

@@ -79,6 +79,25 @@ def test_tables_become_tab_joined_rows() -> None:
     assert out.paragraphs == [BODY, "指标\t数量", "检查企业\t29136家"]
 
 
+
+def test_a_disclosure_table_inside_the_container_is_metadata_not_body() -> None:
+    """上海卫健委 opens its body container with a 索取号 | 发布时间 | 发布机构 | 文件编号 | 备注
+    row over the values; label/value cell pairs do the same elsewhere. A data table with a
+    文号 column is body: it lists documents, row after row."""
+    html = f"""<html><body><div id="ivs_content">
+      <table><tbody><thead><tr><td>索取号</td><td>发布时间</td><td>发布机构</td><td>文件编号</td><td>备注</td></tr></thead>
+        <tr><td>076478684Q/2024-00112</td><td></td><td>上海市卫生健康委员会</td><td>沪卫基层〔2024〕5号</td><td></td></tr>
+      </tbody></table>
+      <table><tr><td>索 引 号：</td><td>11310000002424/2024-01</td><td>发文机关：</td><td>市应急管理局</td></tr></table>
+      <p>{BODY}</p>
+      <table><tr><td>序号</td><td>文件名称</td><td>文号</td></tr>
+        <tr><td>1</td><td>关于加强安全生产的通知</td><td>沪应急〔2024〕1号</td></tr>
+        <tr><td>2</td><td>关于开展安全检查的通知</td><td>沪应急〔2024〕2号</td></tr></table>
+    </div></body></html>"""
+    out = extract(_page(html))
+    assert out.paragraphs == [BODY, "序号\t文件名称\t文号", "1\t关于加强安全生产的通知\t沪应急〔2024〕1号",
+                              "2\t关于开展安全检查的通知\t沪应急〔2024〕2号"]
+
 def test_blocks_and_line_breaks_are_paragraphs_inline_tags_are_not() -> None:
     html = f"""<html><body><div class="TRS_UEDITOR"><p>第一段<b>加粗</b>继续，{BODY}</p>
       <div>第二段<br>第三段<span>同段</span></div></div></body></html>"""

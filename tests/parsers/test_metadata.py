@@ -79,6 +79,52 @@ def test_a_source_followed_by_the_next_label_keeps_its_value() -> None:
     assert meta.source == "万载县统计局"
 
 
+
+def test_a_source_label_padded_with_a_space_is_a_source_label() -> None:
+    # creatorCMS (湘潭): 来 源 and 责任编辑 under the article, no ContentSource tag
+    meta = _page("""<html><head><title>书画展亮相澳门_湘潭市人民政府网站</title></head><body>
+      <div id="zoom"><p>9月29日，由湘潭市文化产业协会带来的书画名家作品展成为展会上的一大亮点，广获好评。</p></div>
+      <div class="ffxar2-1"><span>来 源：湘潭日报·新湘潭客户端</span> <em>责任编辑：欧阳予慧</em></div>
+      </body></html>""")
+    assert meta.source == "湘潭日报·新湘潭客户端"
+
+
+
+def test_a_source_written_by_an_inline_script_is_the_source() -> None:
+    # 广东 NFCMS (深圳): the 来源 value is written by a script, no ContentSource tag
+    meta = _page("""<html><head><title>作品展举行</title></head><body>
+      <h4><span>日期：2023-11-16 10:32</span> <span> 来源： <script>
+        var   csource = "深圳特区报"; var  chntime = "2023-11-16";
+        if(csource){ document.write(csource); }else{ document.write("市文化广电旅游体育局"); }
+      </script></span> <i>字号：【大 中 小】</i></h4>
+      <div class="TRS_Editor"><p>南国披锦绣，鹏城又金秋。市民文化节优秀美术、书法作品展日前在罗湖美术馆开幕。</p></div>
+      </body></html>""")
+    assert meta.source == "深圳特区报"
+    assert meta.published_at == "2023-11-16T10:32"
+
+
+@pytest.mark.parametrize("title,logo", [
+    ("佛山市人民政府门户网站", ""),  # a short name ending like a site's
+    ("广西壮族自治区人民政府门户网站 - www.gxzf.gov.cn", "<h1>广西壮族自治区人民政府门户网站</h1>"),  # the domain
+])
+def test_a_title_tag_naming_only_the_site_yields_to_the_headline(title: str, logo: str) -> None:
+    # no ArticleTitle tag; the logo sits in an h1, the headline in an h3, 相关稿件： in an h2
+    meta = _page(f"""<html><head><title>{title}</title>
+      <meta name="SiteName" content="广西壮族自治区人民政府门户网站"></head><body>{logo}
+      <h3 class="conetent-title">顺德容桂首届规范汉字现场书写大赛收官</h3>
+      <div class="TRS_Editor"><p>近日，容桂街道首届规范汉字现场书写大赛圆满落幕，三百余名选手参加了比赛。</p></div>
+      <h2>相关稿件：</h2></body></html>""")
+    assert meta.title == "顺德容桂首届规范汉字现场书写大赛收官"
+
+def test_a_data_source_note_in_the_article_is_not_the_page_source() -> None:
+    # the info bar's 来源 is empty; the 统计公报's 资料来源 note credits its figures
+    meta = _page("""<html><head><title>统计公报</title></head><body>
+      <div class="article-attr"><span>来源：<b></b></span> <span>访问量：<b>199</b></span></div>
+      <div id="zoomcon"><p>2022年，全县生产总值增长4.5%，民生持续改善，经济运行总体平稳。</p>
+      <p>资料来源：本公报中财政数据来自县财政局，其余数据来自县统计局。</p></div>
+      </body></html>""")
+    assert meta.source is None
+
 def test_in_page_labels_index_and_document_numbers() -> None:
     meta = _page("""<html><head><title>关于印发实施方案的通知</title></head><body>
       <table><tr><td>索引号：</td><td>11370200004609373M/2024-00123</td><td>发布机构：</td><td>青岛市人民政府办公厅</td></tr>
@@ -114,9 +160,17 @@ def test_normalize_date(raw: str | None, want: str | None) -> None:
      "【组团式帮扶】北京教育专家团赴青海玉树"),
     ("1-10月德清县固定资产投资结构趋稳趋优", None, None, "1-10月德清县固定资产投资结构趋稳趋优"),
     ("短讯_某某市人民政府", None, None, "短讯"),
+    ("辽宁省第十四届运动会青少年组现代五项比赛在弓长岭区开幕-辽阳网站欢迎您!", None, None,
+     "辽宁省第十四届运动会青少年组现代五项比赛在弓长岭区开幕"),
     ("新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::", None, None,
      "新竹尖石_美樹營地賞楓 (2) @ 史蒂文的家_藍天 :: 痞客邦 PIXNET ::"),
     ("  ", None, None, None),
+    # site and column leading (Hanweb 济南, 江苏): cut where a separator follows them
+    ("济南市文化和旅游局 文旅快讯 市文化和旅游局到南部山区开展帮包服务", "济南市文化和旅游局", "文旅快讯",
+     "市文化和旅游局到南部山区开展帮包服务"),
+    ("万载县人民政府 | 万载县2015年国民经济和社会发展统计公报", "万载县人民政府", "统计公报",
+     "万载县2015年国民经济和社会发展统计公报"),
+    ("市政府召开常务会议研究部署防汛工作", "市政府", None, "市政府召开常务会议研究部署防汛工作"),
 ])
 def test_clean_title_strips_site_and_column_suffixes(raw: str, site: str | None, column: str | None,
                                                       want: str | None) -> None:
