@@ -37,6 +37,7 @@ from typing import Any, Literal, NamedTuple
 import psycopg
 
 from govingest.db import frontier, neardup
+from govingest.db.arrays import array_literal
 from govingest.db.feed import CHANNEL
 from govingest.stats import Stats
 
@@ -226,9 +227,9 @@ WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
      f AS ({_json_insert("facts", FactRow, "facts")}),
      c AS ({_json_insert("citations", CitationRow, "citations")}),
      e AS (INSERT INTO doc_events (document_id, kind)
-           SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
+           SELECT * FROM unnest(%(e_document_id)s::bigint[], %(e_kind)s::text[])),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
-           SELECT * FROM unnest(%(b_document_id)b::bigint[], %(b_band)b::int[], %(b_hash)b::bigint[]))
+           SELECT * FROM unnest(%(b_document_id)s::bigint[], %(b_band)s::int[], %(b_hash)s::bigint[]))
 SELECT pg_notify('{CHANNEL}', %(n)s)"""
 
 # The opening statement, one round trip: take the band locks (before near-duplicate
@@ -243,7 +244,7 @@ WITH encodings AS (UPDATE pages p SET encoding = v.encoding
                    FROM unnest(%(pages)s::bigint[], %(encodings)s::text[]) AS v(id, encoding)
                    WHERE p.id = v.id AND p.id = ANY(%(pages)s::bigint[]) AND p.encoding IS NULL),
      existing AS (SELECT url_id, id, output_hash, parser_version FROM documents
-                  WHERE url_id = ANY(%(urls)s) ORDER BY url_id FOR UPDATE)
+                  WHERE url_id = ANY(%(urls)s::bigint[]) ORDER BY url_id FOR UPDATE)
 SELECT ({neardup.LOCK_SQL.replace("%s", "%(locks)s")}),
        url_states.stored, url_states.content_failed,
        (SELECT coalesce(json_agg(json_build_array(url_id, id, output_hash, parser_version)), '[]')
@@ -257,9 +258,13 @@ FROM ({frontier.URL_STATES_SQL}) url_states"""
 # per connection, not per execution. Why forced: under the default (`auto`) the planner
 # compares the generic plan's estimate (arrays of unknown length) with the custom plans'
 # (the actual arrays) and, for the opening statement, kept choosing custom plans — planned
-# again on every write, ~15% of the server's time for a one-document write. LOCAL: it ends
-# with the transaction (or the caller's, when the write is a savepoint in it).
-_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+# again on every write, ~15% of the server's time for a one-document write. And no
+# sequential scans: every row the write reads is found by key, but a plan made while a
+# table was small (a new database, a worker's first writes) scanned it and kept scanning
+# it as it grew (10% of the server's time in bench/store.py). Local to the transaction
+# (or the caller's, when the write is a savepoint in it).
+_GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                  "set_config('enable_seqscan', 'off', true)")
 
 
 def _json_rows(document_id: int, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -346,9 +351,11 @@ def _open(conn: psycopg.Connection, batch: _Batch
     band_keys = [bh for u in batch.order for bh in batch.last[u].bands]
     with conn.pipeline():
         conn.execute(_GENERIC_PLANS)
-        opened = conn.execute(_OPEN, {"urls": batch.order, "pages": [i for i, _ in encodings],
-                                      "encodings": [e for _, e in encodings],
-                                      "locks": neardup.lock_keys(band_keys), **frontier.url_states_params()})
+        opened = conn.execute(_OPEN, {"urls": array_literal(batch.order),
+                                      "pages": array_literal(i for i, _ in encodings),
+                                      "encodings": array_literal(e for _, e in encodings),
+                                      "locks": array_literal(neardup.lock_keys(band_keys)),
+                                      **frontier.url_states_params()})
         near = conn.execute(neardup.CANDIDATES_SQL,
                             neardup.candidate_params([(u, batch.last[u].bands) for u in batch.order]))
     row = opened.fetchone()
@@ -414,7 +421,7 @@ def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], cluster
     if insert:
         conn.execute(statements.insert, {"rows": _json_rows_text(rows)})
     else:
-        conn.execute(statements.update, {"rows": _json_rows_text(rows), "ids": [r["id"] for r in rows]})
+        conn.execute(statements.update, {"rows": _json_rows_text(rows), "ids": array_literal(r["id"] for r in rows)})
 
 
 def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]) -> dict[str, Any]:
@@ -428,9 +435,10 @@ def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]
         "sections": json.dumps(sections, ensure_ascii=False),
         "facts": json.dumps(facts, ensure_ascii=False),
         "citations": json.dumps(citations, ensure_ascii=False),
-        "e_document_id": [batch.doc_id(u) for u in written],
-        "e_kind": [batch.outcome[u].kind for u in written],
-        "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands], "b_hash": [b[2] for b in bands],
+        "e_document_id": array_literal(batch.doc_id(u) for u in written),
+        "e_kind": array_literal(batch.outcome[u].kind for u in written),
+        "b_document_id": array_literal(b[0] for b in bands), "b_band": array_literal(b[1] for b in bands),
+        "b_hash": array_literal(b[2] for b in bands),
         "n": str(len(written)),
     }
 

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg.types.json import Jsonb
 
+from govingest.db.arrays import array_literal
 from govingest.db.connect import one_row
 from govingest.states import CLAIMABLE, CONTENT_ERRORS, ErrorKind, UrlState
 
@@ -245,13 +246,13 @@ def record_parse_failure(conn: psycopg.Connection, url_id: int, *, kind: ErrorKi
 # is almost never failed. By primary key (`id = ANY`), so its plan never scans the table.
 URL_STATES_SQL = (f"SELECT coalesce(array_agg(id), '{{}}') AS stored, "
                   f"coalesce(array_agg(id) FILTER (WHERE state = '{UrlState.FAILED}' "
-                  f"AND last_error_kind = ANY(%(content_errors)s)), '{{}}') AS content_failed "
-                  f"FROM urls WHERE id = ANY(%(urls)s)")
+                  f"AND last_error_kind = ANY(%(content_errors)s::text[])), '{{}}') AS content_failed "
+                  f"FROM urls WHERE id = ANY(%(urls)s::bigint[])")
 
 
-def url_states_params() -> dict[str, list[str]]:
-    """The parameters of URL_STATES_SQL besides the URLs."""
-    return {"content_errors": [str(k) for k in CONTENT_ERRORS]}
+def url_states_params() -> dict[str, str]:
+    """The parameters of URL_STATES_SQL besides the URLs (an array literal, db/arrays.py)."""
+    return {"content_errors": array_literal(CONTENT_ERRORS)}
 
 
 def record_parsed(conn: psycopg.Connection, url_ids: Sequence[int]) -> None:
