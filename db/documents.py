@@ -28,6 +28,7 @@ parse model says which fields are columns; the catalog says their types) and the
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -161,7 +162,7 @@ def _json_rows_text(rows: list[dict[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class _Statements:
-    insert: str
+    insert_with_children: str  # new documents, their children, events and NOTIFY
     update: str
 
 
@@ -191,11 +192,11 @@ def _statements_for(names: tuple[str, ...]) -> _Statements:
     values = ", ".join(f"v.{n}" for n in names)
     rows = "json_populate_recordset(NULL::documents, %(rows)s::json) AS v"
     built = _Statements(
-        insert=f"""
+        insert_with_children=_children(f"""
 INSERT INTO documents (id, url_id, url, site, cluster_id, parent_url_id, {listed})
 SELECT v.id, v.url_id, (SELECT u.url FROM urls u WHERE u.id = v.url_id), v.site, v.cluster_id,
        {_PARENT.format(_DISCOVERED_FROM)}, {values}
-FROM {rows}""",
+FROM {rows}"""),
         update=f"""
 WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(ids)s::bigint[])),
      old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(ids)s::bigint[])),
@@ -221,9 +222,15 @@ def _json_insert(table: str, row_type: type[tuple[Any, ...]], param: str) -> str
             f"FROM json_populate_recordset(NULL::{table}, %({param})s::json)")
 
 
-# Sections, facts, citations, events, LSH bands and the NOTIFY in one statement (one round trip).
-_CHILDREN = f"""
-WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
+def _children(insert: str | None) -> str:
+    """Sections, facts, citations, events, LSH bands and the NOTIFY in one statement, after
+    `insert` (the new documents' INSERT) when there are new documents: one statement
+    fewer, and its foreign keys are checked at its end, when the documents are there.
+    Changed documents cannot join: the UPDATE deletes their old children, and one
+    statement cannot delete a key and insert it again."""
+    documents = f"d AS ({insert}),\n     " if insert else ""
+    return f"""
+WITH {documents}s AS ({_json_insert("sections", SectionRow, "sections")}),
      f AS ({_json_insert("facts", FactRow, "facts")}),
      c AS ({_json_insert("citations", CitationRow, "citations")}),
      e AS (INSERT INTO doc_events (document_id, kind)
@@ -231,6 +238,9 @@ WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
            SELECT * FROM unnest(%(b_document_id)s::bigint[], %(b_band)s::int[], %(b_hash)s::bigint[]))
 SELECT pg_notify('{CHANNEL}', %(n)s)"""
+
+
+_CHILDREN = _children(None)
 
 # The opening statement, one round trip: take the band locks (before near-duplicate
 # candidates are read), remember page encodings, find the URLs never stored (an error
@@ -389,27 +399,33 @@ def _classify(batch: _Batch, existing: dict[int, tuple[int, str, str]], new_ids:
 
 
 def _write(conn: psycopg.Connection, batch: _Batch, clusters: dict[int, int]) -> None:
-    """Round trip 2: every write of the batch in one pipeline; COMMIT follows."""
+    """Round trip 2: every write of the batch, in one pipeline when it takes several
+    statements (for one statement psycopg's pipeline costs more client time than it
+    saves: a new document is one); COMMIT follows."""
     written = batch.written
     columns = tuple(_columns(conn, ["page_id", "output_hash", *batch.last[written[0]].columns])) if written else ()
-    with conn.pipeline():
+    statements = _statements_for(tuple(n for n, _ in columns)) if written else None
+    several = sum(map(bool, (batch.content_failed, batch.to_update, batch.version_only, written))) > 1
+    with conn.pipeline() if several else contextlib.nullcontext():
         if batch.content_failed:
             frontier.record_parsed(conn, batch.content_failed)
-        if batch.to_insert:
-            _upsert(conn, batch, batch.to_insert, clusters, columns, insert=True)
-        if batch.to_update:
-            _upsert(conn, batch, batch.to_update, clusters, columns, insert=False)
+        if statements is not None and batch.to_update:
+            conn.execute(statements.update, _document_params(batch, batch.to_update, clusters, columns))
         if batch.version_only:
             # a newer parser may index differently: the new version queues the document for
             # search indexing again (migration 0110's trigger)
             conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", batch.version_only)
-        if written:
-            conn.execute(_CHILDREN, _children_params(batch, written, clusters))
+        if statements is not None:
+            params = _children_params(batch, written, clusters)
+            if batch.to_insert:
+                params.update(_document_params(batch, batch.to_insert, clusters, columns))
+            conn.execute(statements.insert_with_children if batch.to_insert else _CHILDREN, params)
 
 
-def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], clusters: dict[int, int],
-            columns: tuple[tuple[str, str], ...], *, insert: bool) -> None:
-    """INSERT (new documents) or UPDATE (changed ones) of `url_ids`, one statement."""
+def _document_params(batch: _Batch, url_ids: list[int], clusters: dict[int, int],
+                     columns: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The `documents` rows of `url_ids` as `_Statements` takes them: one JSON array, and
+    their ids (an UPDATE finds the rows by them)."""
     rows = []
     for u in url_ids:
         w = batch.last[u]
@@ -417,11 +433,7 @@ def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], cluster
         values = {"page_id": w.page_id, "output_hash": w.output_hash, **w.columns}
         rows.append({"id": doc_id, "url_id": u, "site": w.site, "cluster_id": clusters[doc_id],
                      **{n: _json_value(values[n], t) for n, t in columns}})
-    statements = _statements_for(tuple(n for n, _ in columns))
-    if insert:
-        conn.execute(statements.insert, {"rows": _json_rows_text(rows)})
-    else:
-        conn.execute(statements.update, {"rows": _json_rows_text(rows), "ids": array_literal(r["id"] for r in rows)})
+    return {"rows": _json_rows_text(rows), "ids": array_literal(r["id"] for r in rows)}
 
 
 def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]) -> dict[str, Any]:
