@@ -279,7 +279,10 @@ _GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', 'force_generic_plan', tr
 
 def _json_rows(document_id: int, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Rows of one document as the objects `_json_insert` expects."""
-    return [{"document_id": document_id, **r._asdict()} for r in rows]  # type: ignore[attr-defined]
+    if not rows:
+        return []
+    names = ("document_id", *rows[0]._fields)  # type: ignore[attr-defined]
+    return [dict(zip(names, (document_id, *r), strict=True)) for r in rows]
 
 
 def write_documents(

@@ -51,10 +51,11 @@ def band_hashes(minhash: Sequence[int]) -> list[tuple[int, int]]:
     if not minhash:
         return []
     b, r = band_params(len(minhash))
+    # packed once and sliced per band (the same bytes as packing each band's values)
+    packed = struct.pack(f"<{len(minhash)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in minhash))
     out = []
     for band in range(b):
-        chunk = minhash[band * r:(band + 1) * r]
-        digest = hashlib.blake2b(struct.pack(f"<{len(chunk)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in chunk)),
+        digest = hashlib.blake2b(packed[band * r * 8:(band + 1) * r * 8],
                                  digest_size=8, person=band.to_bytes(4, "little") + b"lsh").digest()
         out.append((band, struct.unpack("<q", digest)[0]))
     return out
