@@ -10,17 +10,19 @@ The contract consumers rely on:
 
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
 transaction for the batch. Every statement takes whole columns (document and child rows
-as one JSON array each, keys and ids as arrays) and expands them on the server, so a
-write costs the same round trips and the same plans for one document or a hundred, and
-psycopg's pipeline mode sends dependent-free statements together: (1) band locks, URL
-and page bookkeeping, existing rows, new ids and near-duplicate candidates; (2) the
-document rows, sections + facts + event + bands + NOTIFY; then COMMIT. On a loaded
-server round trips, not bytes, dominate; COPY needs two per table and measured no faster
-here. One document is a batch of one, so the two paths cannot drift apart.
+as one JSON array each, keys and ids as array literals) and expands them on the server,
+so a write costs the same round trips and the same plans for one document or a hundred:
+(1) plan settings, band locks, URL and page bookkeeping, existing rows, new ids and
+near-duplicate candidates, sent together in psycopg's pipeline mode; (2) the new
+document rows with their sections + facts + citations + event + bands + NOTIFY in one
+statement (a changed document's UPDATE, which deletes its old children, goes before it
+in the same pipeline); then COMMIT. On a loaded server round trips, not bytes, dominate;
+COPY needs two per table and measured no faster here. One document is a batch of one,
+so the two paths cannot drift apart (tests/db/test_documents.py compares them).
 
 The plans are generic (`_GENERIC_PLANS`): planned once per connection, whatever the batch
-size. So no statement may let a row estimate choose a scan: rows are found by primary
-key (`id = ANY(…)`, a subquery per row), never by a join planned for 100 rows.
+size. So no statement may let a row estimate choose a scan: rows are found by key
+(`id = ANY(…)`, a subquery per row), never by a join planned for 100 rows.
 
 db knows nothing of the parser: a `DocumentWrite` carries the columns by name (the
 parse model says which fields are columns; the catalog says their types) and the
@@ -271,10 +273,12 @@ FROM ({frontier.URL_STATES_SQL}) url_states"""
 # again on every write, ~15% of the server's time for a one-document write. And no
 # sequential scans: every row the write reads is found by key, but a plan made while a
 # table was small (a new database, a worker's first writes) scanned it and kept scanning
-# it as it grew (10% of the server's time in bench/store.py). Local to the transaction
-# (or the caller's, when the write is a savepoint in it).
+# it as it grew (10% of the server's time in bench/store.py). No JIT: a scan that has no
+# index to take instead is costed as disabled (10^10), far past `jit_above_cost`, and would
+# be compiled on every execution. Local to the transaction (or the caller's, when the write
+# is a savepoint in it).
 _GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                  "set_config('enable_seqscan', 'off', true)")
+                  "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
 
 
 def _json_rows(document_id: int, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
