@@ -16,7 +16,15 @@ transaction. "index" is the next stage, `workers/stages/index.py` (search vector
 search_index row), timed after each mode's writes: in batches of up to 200 after the
 batched writes, one by one after the one-by-one writes (what `process_page` does).
 
-Target (issue 3): store time per document ≤ 0.3 × parse time per document.
+A one-document write (db/documents.py; a page tried before, a trickle batch of one and
+`process_page` in the fleet) is BEGIN, one pipelined round trip (the transaction's plan
+settings, locks and lookups, near-duplicate candidates), one statement (the document row
+with its children, event, bands and NOTIFY) and COMMIT; a batch adds rows, not round
+trips. On a shared machine the absolute figures move with the load (parse CPU itself
+varies 6-10 ms here): compare the modes of one run, and run it twice.
+
+Target (issue 15): store cost per document ≤ 0.3 × parse, wall and CPU, on every path the
+fleet uses.
 """
 from __future__ import annotations
 

@@ -9,14 +9,20 @@ The contract consumers rely on:
   the old document or the new one, never a mix.
 
 `write_documents` is the batched path (reparse, demo, ingest of many files): one
-transaction for the batch. Every statement takes whole columns as arrays (sent in
-binary) and `unnest`s them, so a write costs the same round trips for one document
-or a hundred, and psycopg's pipeline mode sends dependent-free statements together:
-(1) band locks, URL/page bookkeeping, existing rows, new ids and near-duplicate
-candidates; (2) the document rows, sections + facts + event + bands + NOTIFY; then
-COMMIT. On a loaded server round trips, not bytes, dominate;
+transaction for the batch. Every statement takes whole columns (document and child rows
+as one JSON array each, keys and ids as array literals) and expands them on the server,
+so a write costs the same round trips and the same plans for one document or a hundred:
+(1) plan settings, band locks, URL and page bookkeeping, existing rows, new ids and
+near-duplicate candidates, sent together in psycopg's pipeline mode; (2) the new
+document rows with their sections + facts + citations + event + bands + NOTIFY in one
+statement (a changed document's UPDATE, which deletes its old children, goes before it
+in the same pipeline); then COMMIT. On a loaded server round trips, not bytes, dominate;
 COPY needs two per table and measured no faster here. One document is a batch of one,
-so the two paths cannot drift apart.
+so the two paths cannot drift apart (tests/db/test_documents.py compares them).
+
+The plans are generic (`_GENERIC_PLANS`): planned once per connection, whatever the batch
+size. So no statement may let a row estimate choose a scan: rows are found by key
+(`id = ANY(…)`, a subquery per row), never by a join planned for 100 rows.
 
 db knows nothing of the parser: a `DocumentWrite` carries the columns by name (the
 parse model says which fields are columns; the catalog says their types) and the
@@ -24,6 +30,7 @@ parse model says which fields are columns; the catalog says their types) and the
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -33,6 +40,7 @@ from typing import Any, Literal, NamedTuple
 import psycopg
 
 from govingest.db import frontier, neardup
+from govingest.db.arrays import array_literal
 from govingest.db.feed import CHANNEL
 from govingest.stats import Stats
 
@@ -141,66 +149,66 @@ def _columns(conn: psycopg.Connection, names: Sequence[str]) -> list[tuple[str, 
     return [(n, known[n]) for n in names]
 
 
-def _travels_as_text(sql_type: str) -> bool:
-    # jsonb values and per-row arrays cannot be unnested from an array of their own type
-    # (unnest would flatten a 2-D array): they travel as text[] and are cast back
-    return sql_type in ("json", "jsonb") or sql_type.endswith("[]")
-
-
-def _array_literal(values: Sequence[Any]) -> str:
-    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
-
-
-def _wire_value(value: Any, sql_type: str) -> Any:
-    """A column value as `_INSERT`/`_UPDATE` send it."""
-    if value is None:
+def _json_value(value: Any, sql_type: str) -> Any:
+    """A column value as the JSON rows of `_INSERT`/`_UPDATE` carry it: an empty array is
+    stored as NULL (no MinHash, no removed lines); everything else as it is, dates and
+    other non-JSON scalars as their ISO text, which the column's input function reads."""
+    if sql_type.endswith("[]") and not value:
         return None
-    if sql_type in ("json", "jsonb"):
-        return json.dumps(value, ensure_ascii=False)
-    if sql_type.endswith("[]"):
-        return _array_literal(value) if value else None
     return value
+
+
+def _json_rows_text(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
 class _Statements:
-    insert: str
+    insert_with_children: str  # new documents, their children, events and NOTIFY
     update: str
 
 
-_statements: dict[tuple[tuple[str, str], ...], _Statements] = {}
+_statements: dict[tuple[str, ...], _Statements] = {}
+
+# an attachment's parent is the page that linked it: the URL that discovered its URL.
+# The urls row is read by primary key in a subquery, not joined: the JSON rows are
+# estimated at 100, and a join planned for 100 rows hashed a scan of the whole urls table.
+_PARENT = "CASE WHEN v.kind = 'attachment' THEN {} END"
+_DISCOVERED_FROM = "(SELECT u.discovered_from FROM urls u WHERE u.id = v.url_id)"
 
 
-def _statements_for(columns: tuple[tuple[str, str], ...]) -> _Statements:
-    """INSERT and UPDATE of documents for these (column, type) pairs, built once."""
-    found = _statements.get(columns)
+def _statements_for(names: tuple[str, ...]) -> _Statements:
+    """INSERT and UPDATE of documents for these columns, built once.
+
+    The rows travel as one JSON array of objects keyed by column name and are expanded
+    against the table's own row type (`json_populate_recordset(NULL::documents, …)`), so
+    each value arrives typed by its column. Why not one array parameter per column (as
+    before): psycopg adapts each of ~40 arrays in Python, the largest client cost of a
+    one-document write, and the statement was planned again on every execution (custom
+    plans: `unnest` of the actual arrays looked cheaper than the generic plan).
+    """
+    found = _statements.get(names)
     if found is not None:
         return found
-    names = ", ".join(n for n, _ in columns)
-    arrays = ", ".join(f"%({n})b::{'text' if _travels_as_text(t) else t}[]" for n, t in columns)
-    casts = ", ".join(f"v.{n}::{t}" if _travels_as_text(t) else f"v.{n}" for n, t in columns)
-    # an attachment's parent is the page that linked it: the URL that discovered its URL
-    parent = "CASE WHEN v.kind = 'attachment' THEN {} END"
-    has_kind = any(n == "kind" for n, _ in columns)
+    listed = ", ".join(names)
+    values = ", ".join(f"v.{n}" for n in names)
+    rows = "json_populate_recordset(NULL::documents, %(rows)s::json) AS v"
     built = _Statements(
-        insert=f"""
-INSERT INTO documents (id, url_id, url, site, cluster_id, parent_url_id, {names})
-SELECT v.id, u.id, u.url, v.site, v.cluster_id, {parent.format("u.discovered_from") if has_kind else "NULL"}, {casts}
-FROM unnest(%(id)b::bigint[], %(url_id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {arrays})
-     AS v(id, url_id, site, cluster_id, {names})
-JOIN urls u ON u.id = v.url_id
-RETURNING url_id""",
+        insert_with_children=_children(f"""
+INSERT INTO documents (id, url_id, url, site, cluster_id, parent_url_id, {listed})
+SELECT v.id, v.url_id, (SELECT u.url FROM urls u WHERE u.id = v.url_id), v.site, v.cluster_id,
+       {_PARENT.format(_DISCOVERED_FROM)}, {values}
+FROM {rows}"""),
         update=f"""
-WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(id)b)),
-     old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(id)b)),
-     old_citations AS (DELETE FROM citations WHERE document_id = ANY(%(id)b)),
-     old_bands AS (DELETE FROM doc_lsh_bands WHERE document_id = ANY(%(id)b))
-UPDATE documents d SET ({names}, site, cluster_id, parent_url_id, last_changed) = ({casts}, v.site, v.cluster_id,
-    {parent.format("(SELECT u.discovered_from FROM urls u WHERE u.id = d.url_id)") if has_kind else "NULL"}, now())
-FROM unnest(%(id)b::bigint[], %(site)b::text[], %(cluster_id)b::bigint[], {arrays})
-     AS v(id, site, cluster_id, {names})
-WHERE d.id = v.id""")
-    _statements[columns] = built
+WITH old_sections AS (DELETE FROM sections WHERE document_id = ANY(%(ids)s::bigint[])),
+     old_facts AS (DELETE FROM facts WHERE document_id = ANY(%(ids)s::bigint[])),
+     old_citations AS (DELETE FROM citations WHERE document_id = ANY(%(ids)s::bigint[])),
+     old_bands AS (DELETE FROM doc_lsh_bands WHERE document_id = ANY(%(ids)s::bigint[]))
+UPDATE documents d SET ({listed}, site, cluster_id, parent_url_id, last_changed) = ({values}, v.site, v.cluster_id,
+    {_PARENT.format(_DISCOVERED_FROM)}, now())
+FROM {rows}
+WHERE d.id = v.id AND d.id = ANY(%(ids)s::bigint[])""")  # ANY: found by primary key, never a scan
+    _statements[names] = built
     return built
 
 
@@ -216,38 +224,69 @@ def _json_insert(table: str, row_type: type[tuple[Any, ...]], param: str) -> str
             f"FROM json_populate_recordset(NULL::{table}, %({param})s::json)")
 
 
-# Sections, facts, citations, events, LSH bands and the NOTIFY in one statement (one round trip).
-_CHILDREN = f"""
-WITH s AS ({_json_insert("sections", SectionRow, "sections")}),
+def _children(insert: str | None) -> str:
+    """Sections, facts, citations, events, LSH bands and the NOTIFY in one statement, after
+    `insert` (the new documents' INSERT) when there are new documents: one statement
+    fewer, and its foreign keys are checked at its end, when the documents are there.
+    Changed documents cannot join: the UPDATE deletes their old children, and one
+    statement cannot delete a key and insert it again."""
+    documents = f"d AS ({insert}),\n     " if insert else ""
+    return f"""
+WITH {documents}s AS ({_json_insert("sections", SectionRow, "sections")}),
      f AS ({_json_insert("facts", FactRow, "facts")}),
      c AS ({_json_insert("citations", CitationRow, "citations")}),
      e AS (INSERT INTO doc_events (document_id, kind)
-           SELECT * FROM unnest(%(e_document_id)b::bigint[], %(e_kind)b::text[])),
+           SELECT * FROM unnest(%(e_document_id)s::bigint[], %(e_kind)s::text[])),
      b AS (INSERT INTO doc_lsh_bands (document_id, band, hash)
-           SELECT * FROM unnest(%(b_document_id)b::bigint[], %(b_band)b::int[], %(b_hash)b::bigint[]))
+           SELECT * FROM unnest(%(b_document_id)s::bigint[], %(b_band)s::int[], %(b_hash)s::bigint[]))
 SELECT pg_notify('{CHANNEL}', %(n)s)"""
 
+
+_CHILDREN = _children(None)
+
 # The opening statement, one round trip: take the band locks (before near-duplicate
-# candidates are read), remember page encodings, lock this batch's existing documents
+# candidates are read), remember page encodings, find the URLs never stored (an error
+# before anything is written) and those whose last parse failed (healed in round trip 2
+# by `frontier.record_parsed`), lock this batch's existing documents
 # (url_id order: batches never deadlock on each other) and draw ids for the new ones
 # (known before the rows are written, so cluster ids can go into the INSERT instead of
 # a second write).
 _OPEN = f"""
 WITH encodings AS (UPDATE pages p SET encoding = v.encoding
                    FROM unnest(%(pages)s::bigint[], %(encodings)s::text[]) AS v(id, encoding)
-                   WHERE p.id = v.id AND p.encoding IS NULL),
+                   WHERE p.id = v.id AND p.id = ANY(%(pages)s::bigint[]) AND p.encoding IS NULL),
      existing AS (SELECT url_id, id, output_hash, parser_version FROM documents
-                  WHERE url_id = ANY(%(urls)s) ORDER BY url_id FOR UPDATE)
+                  WHERE url_id = ANY(%(urls)s::bigint[]) ORDER BY url_id FOR UPDATE)
 SELECT ({neardup.LOCK_SQL.replace("%s", "%(locks)s")}),
+       url_states.stored, url_states.content_failed,
        (SELECT coalesce(json_agg(json_build_array(url_id, id, output_hash, parser_version)), '[]')
         FROM existing),
        (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('documents', 'id'))), '{{}}')
-        FROM generate_series(1, cardinality(%(urls)s::bigint[]) - (SELECT count(*) FROM existing)))"""
+        FROM generate_series(1, cardinality(%(urls)s::bigint[]) - (SELECT count(*) FROM existing)))
+FROM ({frontier.URL_STATES_SQL}) url_states"""
+
+
+# The write's statements take whole columns, so one plan serves any batch: planned once
+# per connection, not per execution. Why forced: under the default (`auto`) the planner
+# compares the generic plan's estimate (arrays of unknown length) with the custom plans'
+# (the actual arrays) and, for the opening statement, kept choosing custom plans — planned
+# again on every write, ~15% of the server's time for a one-document write. And no
+# sequential scans: every row the write reads is found by key, but a plan made while a
+# table was small (a new database, a worker's first writes) scanned it and kept scanning
+# it as it grew (10% of the server's time in bench/store.py). No JIT: a scan that has no
+# index to take instead is costed as disabled (10^10), far past `jit_above_cost`, and would
+# be compiled on every execution. Local to the transaction (or the caller's, when the write
+# is a savepoint in it).
+_GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                  "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
 
 
 def _json_rows(document_id: int, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Rows of one document as the objects `_json_insert` expects."""
-    return [{"document_id": document_id, **r._asdict()} for r in rows]  # type: ignore[attr-defined]
+    if not rows:
+        return []
+    names = ("document_id", *rows[0]._fields)  # type: ignore[attr-defined]
+    return [dict(zip(names, (document_id, *r), strict=True)) for r in rows]
 
 
 def write_documents(
@@ -292,6 +331,7 @@ class _Batch:
     to_update: list[int] = field(default_factory=list)
     # (parser_version, document id): same output, newer parser
     version_only: list[tuple[str, int]] = field(default_factory=list)
+    content_failed: list[int] = field(default_factory=list)  # URLs whose last parse failed: healed
 
     @property
     def written(self) -> list[int]:
@@ -318,24 +358,32 @@ def _write_once(conn: psycopg.Connection, writes: Sequence[DocumentWrite], stats
 
 def _open(conn: psycopg.Connection, batch: _Batch
           ) -> tuple[dict[int, tuple[int, str, str]], list[int], list[tuple[Any, ...]]]:
-    """Round trip 1: the URLs' parse outcome, locks, page encodings, existing rows, new ids
-    and near-duplicate candidates, sent together (pipeline); the candidates statement runs
-    after the band locks are held because the server runs the statements in order."""
+    """Round trip 1: locks, page encodings, URLs to heal, existing rows, new ids and
+    near-duplicate candidates, sent together (pipeline); the candidates statement runs
+    after the band locks are held because the server runs the statements in order.
+    Results are read after the pipeline's sync: reading one inside it costs a flush and
+    a wait of its own."""
     encodings = [(w.page_id, w.columns["encoding"]) for w in batch.last.values()
                  if w.page_id is not None and w.columns.get("encoding")]
     band_keys = [bh for u in batch.order for bh in batch.last[u].bands]
     with conn.pipeline():
-        frontier.record_parsed(conn, batch.order)
-        opened = conn.execute(_OPEN, {"urls": batch.order, "pages": [i for i, _ in encodings],
-                                      "encodings": [e for _, e in encodings],
-                                      "locks": neardup.lock_keys(band_keys)})
+        conn.execute(_GENERIC_PLANS)
+        opened = conn.execute(_OPEN, {"urls": array_literal(batch.order),
+                                      "pages": array_literal(i for i, _ in encodings),
+                                      "encodings": array_literal(e for _, e in encodings),
+                                      "locks": array_literal(neardup.lock_keys(band_keys)),
+                                      **frontier.url_states_params()})
         near = conn.execute(neardup.CANDIDATES_SQL,
                             neardup.candidate_params([(u, batch.last[u].bands) for u in batch.order]))
-        row = opened.fetchone()
-        candidates = near.fetchall()
+    row = opened.fetchone()
+    candidates = near.fetchall()
     assert row is not None
-    existing = {r[0]: (r[1], r[2], r[3]) for r in row[1]}
-    return existing, list(row[2]), candidates
+    missing = set(batch.order) - set(row[1])
+    if missing:
+        raise LookupError(f"url ids {sorted(missing)} have no row in urls; store the URL before its document")
+    batch.content_failed = list(row[2])
+    existing = {r[0]: (r[1], r[2], r[3]) for r in row[3]}
+    return existing, list(row[4]), candidates
 
 
 def _classify(batch: _Batch, existing: dict[int, tuple[int, str, str]], new_ids: list[int]) -> None:
@@ -358,45 +406,41 @@ def _classify(batch: _Batch, existing: dict[int, tuple[int, str, str]], new_ids:
 
 
 def _write(conn: psycopg.Connection, batch: _Batch, clusters: dict[int, int]) -> None:
-    """Round trip 2: every write of the batch in one pipeline; COMMIT follows."""
+    """Round trip 2: every write of the batch, in one pipeline when it takes several
+    statements (for one statement psycopg's pipeline costs more client time than it
+    saves: a new document is one); COMMIT follows."""
     written = batch.written
     columns = tuple(_columns(conn, ["page_id", "output_hash", *batch.last[written[0]].columns])) if written else ()
-    with conn.pipeline():
-        inserted = None
-        if batch.to_insert:
-            inserted = _upsert(conn, batch, batch.to_insert, clusters, columns, insert=True)
-        if batch.to_update:
-            _upsert(conn, batch, batch.to_update, clusters, columns, insert=False)
+    statements = _statements_for(tuple(n for n, _ in columns)) if written else None
+    several = sum(map(bool, (batch.content_failed, batch.to_update, batch.version_only, written))) > 1
+    with conn.pipeline() if several else contextlib.nullcontext():
+        if batch.content_failed:
+            frontier.record_parsed(conn, batch.content_failed)
+        if statements is not None and batch.to_update:
+            conn.execute(statements.update, _document_params(batch, batch.to_update, clusters, columns))
         if batch.version_only:
             # a newer parser may index differently: the new version queues the document for
             # search indexing again (migration 0110's trigger)
             conn.cursor().executemany("UPDATE documents SET parser_version = %s WHERE id = %s", batch.version_only)
-        if written:
-            conn.execute(_CHILDREN, _children_params(batch, written, clusters))
-        if inserted is not None:
-            missing = set(batch.to_insert) - {r[0] for r in inserted.fetchall()}
-            if missing:
-                raise LookupError(f"url ids {sorted(missing)} have no row in urls; "
-                                  "store the URL before its document")
+        if statements is not None:
+            params = _children_params(batch, written, clusters)
+            if batch.to_insert:
+                params.update(_document_params(batch, batch.to_insert, clusters, columns))
+            conn.execute(statements.insert_with_children if batch.to_insert else _CHILDREN, params)
 
 
-def _upsert(conn: psycopg.Connection, batch: _Batch, url_ids: list[int], clusters: dict[int, int],
-            columns: tuple[tuple[str, str], ...], *, insert: bool) -> psycopg.Cursor[Any]:
-    """INSERT (new documents) or UPDATE (changed ones) of `url_ids`, one statement."""
-    params: dict[str, list[Any]] = {"id": [], "url_id": [], "site": [], "cluster_id": [],
-                                    **{n: [] for n, _ in columns}}
+def _document_params(batch: _Batch, url_ids: list[int], clusters: dict[int, int],
+                     columns: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The `documents` rows of `url_ids` as `_Statements` takes them: one JSON array, and
+    their ids (an UPDATE finds the rows by them)."""
+    rows = []
     for u in url_ids:
         w = batch.last[u]
         doc_id = batch.doc_id(u)
         values = {"page_id": w.page_id, "output_hash": w.output_hash, **w.columns}
-        params["id"].append(doc_id)
-        params["url_id"].append(u)
-        params["site"].append(w.site)
-        params["cluster_id"].append(clusters[doc_id])
-        for name, sql_type in columns:
-            params[name].append(_wire_value(values[name], sql_type))
-    statements = _statements_for(columns)
-    return conn.execute(statements.insert if insert else statements.update, params)
+        rows.append({"id": doc_id, "url_id": u, "site": w.site, "cluster_id": clusters[doc_id],
+                     **{n: _json_value(values[n], t) for n, t in columns}})
+    return {"rows": _json_rows_text(rows), "ids": array_literal(r["id"] for r in rows)}
 
 
 def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]) -> dict[str, Any]:
@@ -410,9 +454,10 @@ def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]
         "sections": json.dumps(sections, ensure_ascii=False),
         "facts": json.dumps(facts, ensure_ascii=False),
         "citations": json.dumps(citations, ensure_ascii=False),
-        "e_document_id": [batch.doc_id(u) for u in written],
-        "e_kind": [batch.outcome[u].kind for u in written],
-        "b_document_id": [b[0] for b in bands], "b_band": [b[1] for b in bands], "b_hash": [b[2] for b in bands],
+        "e_document_id": array_literal(batch.doc_id(u) for u in written),
+        "e_kind": array_literal(batch.outcome[u].kind for u in written),
+        "b_document_id": array_literal(b[0] for b in bands), "b_band": array_literal(b[1] for b in bands),
+        "b_hash": array_literal(b[2] for b in bands),
         "n": str(len(written)),
     }
 

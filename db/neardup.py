@@ -28,6 +28,8 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
+from govingest.db.arrays import array_literal
+
 THRESHOLD = 0.8
 # Advisory lock space for band buckets. Bounded so a big batch takes at most this
 # many locks (the shared lock table is finite); collisions only serialise writers.
@@ -49,10 +51,11 @@ def band_hashes(minhash: Sequence[int]) -> list[tuple[int, int]]:
     if not minhash:
         return []
     b, r = band_params(len(minhash))
+    # packed once and sliced per band (the same bytes as packing each band's values)
+    packed = struct.pack(f"<{len(minhash)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in minhash))
     out = []
     for band in range(b):
-        chunk = minhash[band * r:(band + 1) * r]
-        digest = hashlib.blake2b(struct.pack(f"<{len(chunk)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in chunk)),
+        digest = hashlib.blake2b(packed[band * r * 8:(band + 1) * r * 8],
                                  digest_size=8, person=band.to_bytes(4, "little") + b"lsh").digest()
         out.append((band, struct.unpack("<q", digest)[0]))
     return out
@@ -88,19 +91,20 @@ WITH q AS (SELECT * FROM unnest(%(c_urls)s::bigint[], %(c_bands)s::int[], %(c_ha
 SELECT DISTINCT ON (s.url_id, coalesce(d.cluster_id, d.id))
        s.url_id, d.minhash, coalesce(d.cluster_id, d.id)
 FROM shared s JOIN documents d ON d.id = s.other
-WHERE d.url_id <> ALL(%(c_exclude)s)
+WHERE d.url_id <> ALL(%(c_exclude)s::bigint[])
 ORDER BY s.url_id, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
 
 
 Bands = Sequence[tuple[int, int]]  # band_hashes() of one MinHash, computed once per write
 
 
-def candidate_params(docs: Sequence[tuple[int, Bands]]) -> dict[str, list[int]]:
-    """Parameters of CANDIDATES_SQL for (url_id, bands) pairs; a batch's own URLs are
-    excluded (its documents match among themselves in `assign_clusters`)."""
+def candidate_params(docs: Sequence[tuple[int, Bands]]) -> dict[str, str]:
+    """Parameters of CANDIDATES_SQL for (url_id, bands) pairs (array literals, see
+    db/arrays.py); a batch's own URLs are excluded (its documents match among themselves
+    in `assign_clusters`)."""
     q = [(u, band, h) for u, bands in docs for band, h in bands]
-    return {"c_urls": [x[0] for x in q], "c_bands": [x[1] for x in q], "c_hashes": [x[2] for x in q],
-            "c_exclude": [u for u, _ in docs]}
+    return {"c_urls": array_literal(x[0] for x in q), "c_bands": array_literal(x[1] for x in q),
+            "c_hashes": array_literal(x[2] for x in q), "c_exclude": array_literal(u for u, _ in docs)}
 
 
 def assign_clusters(

@@ -170,6 +170,8 @@ COLUMN_NOT_HASHED: dict[str, Any] = {"column": True, "hashed": False}
 
 def _column_value(value: Any) -> Any:
     """A field's value as the database stores it: dataclasses and nodes as JSON-able data."""
+    if value is None or isinstance(value, str):  # most fields: returned before the costlier checks
+        return value
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     if isinstance(value, list):

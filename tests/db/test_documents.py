@@ -1,6 +1,7 @@
 """Idempotent document writes against a real PostgreSQL."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -244,8 +245,6 @@ def test_a_new_parse_field_needs_only_its_column(conn: psycopg.Connection) -> No
     """A field the parse model marks as a column is stored once the table has it: db reads
     the columns' types from the catalog (again, after a migration added one) and lists
     them nowhere itself. Without the column the write fails, saying which migration is missing."""
-    import dataclasses
-
     url_id = add_url(conn, "https://www.gov.cn/new-field.html")
     base = writes([url_id], [make_doc(TEXT)])[0]
     extended = dataclasses.replace(base, columns={**base.columns, "summary": "安全生产", "doc_refs": [3, 4]})
@@ -258,3 +257,128 @@ def test_a_new_parse_field_needs_only_its_column(conn: psycopg.Connection) -> No
     assert write_documents(conn, [extended])[0].kind == "created"
     row = conn.execute("SELECT summary, doc_refs, title, flags->>'placeholders' FROM documents").fetchone()
     assert row == ("安全生产", [3, 4], "标题", "0")
+
+
+def _stored(conn: psycopg.Connection, url_ids: list[int]) -> list[object]:
+    """Everything a write stores for these URLs, in their order: ids, URLs and timestamps
+    (which differ between two writes of the same inputs) left out, clusters as the
+    position of the document each one's cluster is named after."""
+    position = dict(conn.execute(
+        "SELECT id, array_position(%s::bigint[], url_id) FROM documents WHERE url_id = ANY(%s)",
+        (url_ids, url_ids)).fetchall())
+    out: list[object] = []
+    for u in url_ids:
+        row = conn.execute(
+            "SELECT id, cluster_id, to_jsonb(d) - ARRAY['id', 'url_id', 'url', 'cluster_id', 'first_seen', "
+            "'last_changed'] FROM documents d WHERE url_id = %s", (u,)).fetchone()
+        assert row is not None
+        doc_id = row[0]
+        out.append((position[row[1]], row[2]))
+        for table in ("sections", "facts", "citations", "doc_lsh_bands"):
+            out.append(conn.execute(f"SELECT to_jsonb(t) - 'document_id' AS r FROM {table} t "
+                                    "WHERE document_id = %s ORDER BY 1", (doc_id,)).fetchall())
+        out.append(conn.execute("SELECT kind FROM doc_events WHERE document_id = %s ORDER BY seq",
+                                (doc_id,)).fetchall())
+        out.append(count(conn, "SELECT count(*) FROM search_pending WHERE document_id = %s", doc_id))
+    return out
+
+
+def test_one_by_one_and_batched_writes_store_the_same(conn: psycopg.Connection) -> None:
+    """A document is a batch of one, but one document is sent differently (no pipeline, the
+    rows in one statement with their children): the same inputs, written one by one and as
+    one batch, store the same rows, events, bands, clusters and search queue rows —
+    values that travel as JSON included (quotes, backslashes, control and non-BMP
+    characters, jsonb, an empty MinHash and removed list, 64-bit hashes)."""
+    base = "关于开展全市安全生产大检查的通知。" * 3 + "各区县人民政府，市政府各部门：为切实做好安全生产工作。" * 4
+    odd = 'Quote " backslash \\ tab\t newline\n ctrl\x01 emoji 😀 {braces} ,comma (paren)'
+    docs = [make_doc(base, with_minhash=True), make_doc(base + "特此通知。", with_minhash=True),
+            make_doc(TEXT + odd, title=odd, facts=3, doc_number="国发〔2024〕1号"),
+            make_doc("二〇二四年第一季度全市地区生产总值同比增长百分之五点二。" * 3, with_minhash=True)]
+    docs[2].removed.clear()
+    docs[3].removed.append(odd)
+    big = dataclasses.replace(docs[3].signature, minhash=[2**63 - 1, 0, *docs[3].signature.minhash[2:]])
+    docs[3] = dataclasses.replace(docs[3], signature=big)
+    # then a second round: updates (their own statement, then the children), one of them a
+    # near-copy that moves into the first's cluster, and one unchanged document
+    again = [make_doc(base + "（修订）", with_minhash=True), make_doc(base + "特此通知。", with_minhash=True, facts=1),
+             docs[2], make_doc(base + "附件。", with_minhash=True)]
+    stored = []
+    for one_by_one in (True, False):
+        ids = [add_url(conn, f"https://www.gov.cn/{'one' if one_by_one else 'batch'}/{i}.html") for i in range(4)]
+        for round_docs in (docs, again):
+            if one_by_one:
+                for u, d in zip(ids, round_docs, strict=True):
+                    write_one(conn, u, d)
+            else:
+                write_documents(conn, writes(ids, round_docs))
+            stored.append(_stored(conn, ids))
+        with conn.transaction():  # the second set must not find the first's near-duplicates
+            conn.execute("TRUNCATE documents CASCADE")
+    assert stored[0] == stored[2] and stored[1] == stored[3]
+    assert [entry[0] for entry in stored[0][::7]] == [1, 1, 3, 4]  # the near-copy joined the first
+    assert [entry[0] for entry in stored[1][::7]] == [1, 1, 3, 1]
+    assert [len(entry) for entry in stored[1][5::7]] == [2, 2, 1, 2]  # events: created (+ updated)
+
+
+def test_a_write_reads_back_what_the_parse_gave(conn: psycopg.Connection) -> None:
+    """The columns travel as JSON: text, jsonb, dates and the MinHash read back as written;
+    an empty MinHash is NULL (no MinHash), an empty removed list an empty jsonb array."""
+    odd = 'Quote " backslash \\ tab\t newline\n ctrl\x01 emoji 😀'
+    doc = make_doc(TEXT + odd, title=odd, with_minhash=True)
+    url_id = add_url(conn, "https://www.gov.cn/round-trip.html")
+    write_one(conn, url_id, doc)
+    row = conn.execute("SELECT title, text, published_date::text, minhash, removed, outline, flags FROM documents"
+                       ).fetchone()
+    assert row is not None
+    assert row[:4] == (odd, TEXT + odd, "2024-03-05", doc.signature.minhash)
+    assert row[4] == doc.removed and row[5] == [n.to_json() for n in doc.outline]
+    assert row[6] == dataclasses.asdict(doc.flags)
+    bare = make_doc("没有指纹的文档。")
+    bare.removed.clear()
+    other = add_url(conn, "https://www.gov.cn/bare.html")
+    write_one(conn, other, bare)
+    assert conn.execute("SELECT minhash, removed FROM documents WHERE url_id = %s", (other,)).fetchone() == (None, [])
+
+
+def test_a_url_with_no_row_fails_before_anything_is_written(conn: psycopg.Connection) -> None:
+    known = add_url(conn, "https://www.gov.cn/known.html")
+    with pytest.raises(LookupError, match=r"url ids \[987654\] have no row in urls"):
+        write_documents(conn, writes([known, 987654], [make_doc(TEXT), make_doc(TEXT + "二")]))
+    assert count(conn, "SELECT count(*) FROM documents") == 0
+    assert count(conn, "SELECT count(*) FROM doc_events") == 0
+
+
+def test_a_write_heals_only_urls_whose_parse_failed(conn: psycopg.Connection) -> None:
+    """A URL whose last parse failed (a content error) is `done` again once its document is
+    written, in a batch or alone; one that failed to fetch, or is healthy, is left as it is."""
+    from govingest.db.frontier import record_parse_failure
+    from govingest.states import ErrorKind
+
+    ids = [add_url(conn, f"https://www.gov.cn/heal/{i}.html") for i in range(4)]
+    with conn.transaction():
+        record_parse_failure(conn, ids[0], kind=ErrorKind.PARSE, message="no text")
+        record_parse_failure(conn, ids[2], kind=ErrorKind.NEEDS_OCR, message="scanned")
+        conn.execute("UPDATE urls SET state = 'failed', last_error_kind = 'server_error', last_error = '502' "
+                     "WHERE id = %s", (ids[1],))
+    before = dict(conn.execute("SELECT id, state FROM urls WHERE id = %s", (ids[3],)).fetchall())
+    write_documents(conn, writes(ids[:2], [make_doc(TEXT), make_doc(TEXT + "二")]))
+    write_one(conn, ids[2], make_doc(TEXT + "三"))
+    write_one(conn, ids[3], make_doc(TEXT + "四"))
+    states = {r[0]: r[1:] for r in conn.execute("SELECT id, state, last_error_kind, last_error FROM urls")}
+    assert states[ids[0]] == ("done", None, None)
+    assert states[ids[1]] == ("failed", "server_error", "502")
+    assert states[ids[2]] == ("done", None, None)
+    assert states[ids[3]][0] == before[ids[3]]
+
+
+def test_one_document_writes_plan_their_statements_once(conn: psycopg.Connection) -> None:
+    """The write's statements use generic plans (planned once per connection, whatever the
+    batch size): under the default the opening statement was planned again on every
+    one-document write. psycopg prepares a statement on its sixth execution."""
+    ids = [add_url(conn, f"https://www.gov.cn/plan/{i}.html") for i in range(8)]
+    for i, u in enumerate(ids):
+        write_one(conn, u, make_doc(f"{TEXT}\n第{i}篇。"))
+    plans = conn.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                         "WHERE statement LIKE '%%documents%%'").fetchall()
+    assert len(plans) >= 2  # the opening statement and the documents' INSERT with the children
+    assert all(custom == 0 and generic > 0 for _, generic, custom in plans), plans
