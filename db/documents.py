@@ -275,8 +275,9 @@ FROM ({frontier.URL_STATES_SQL}) url_states"""
 # table was small (a new database, a worker's first writes) scanned it and kept scanning
 # it as it grew (10% of the server's time in bench/store.py). No JIT: a scan that has no
 # index to take instead is costed as disabled (10^10), far past `jit_above_cost`, and would
-# be compiled on every execution. Local to the transaction (or the caller's, when the write
-# is a savepoint in it).
+# be compiled on every execution. Local to the write's own transaction; a write nested in
+# a caller's transaction (a savepoint) goes without them, since `set_config(…, true)` would
+# last until the caller's commit and plan the caller's later statements too.
 _GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
                   "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
 
@@ -344,8 +345,9 @@ class _Batch:
 def _write_once(conn: psycopg.Connection, writes: Sequence[DocumentWrite], stats: Stats) -> list[WriteResult]:
     last = {w.url_id: w for w in writes}
     batch = _Batch(last, sorted(last))
+    own_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with stats.track("store"), conn.transaction():
-        existing, new_ids, candidates = _open(conn, batch)
+        existing, new_ids, candidates = _open(conn, batch, plan_settings=own_transaction)
         _classify(batch, existing, new_ids)
         clusters = neardup.assign_clusters(
             [(u, batch.doc_id(u), batch.last[u].columns.get("minhash") or [], batch.last[u].bands)
@@ -356,7 +358,7 @@ def _write_once(conn: psycopg.Connection, writes: Sequence[DocumentWrite], stats
     return [batch.outcome[w.url_id] for w in writes]
 
 
-def _open(conn: psycopg.Connection, batch: _Batch
+def _open(conn: psycopg.Connection, batch: _Batch, *, plan_settings: bool
           ) -> tuple[dict[int, tuple[int, str, str]], list[int], list[tuple[Any, ...]]]:
     """Round trip 1: locks, page encodings, URLs to heal, existing rows, new ids and
     near-duplicate candidates, sent together (pipeline); the candidates statement runs
@@ -367,7 +369,8 @@ def _open(conn: psycopg.Connection, batch: _Batch
                  if w.page_id is not None and w.columns.get("encoding")]
     band_keys = [bh for u in batch.order for bh in batch.last[u].bands]
     with conn.pipeline():
-        conn.execute(_GENERIC_PLANS)
+        if plan_settings:
+            conn.execute(_GENERIC_PLANS)
         opened = conn.execute(_OPEN, {"urls": array_literal(batch.order),
                                       "pages": array_literal(i for i, _ in encodings),
                                       "encodings": array_literal(e for _, e in encodings),

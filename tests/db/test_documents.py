@@ -382,3 +382,15 @@ def test_one_document_writes_plan_their_statements_once(conn: psycopg.Connection
                          "WHERE statement LIKE '%%documents%%'").fetchall()
     assert len(plans) >= 2  # the opening statement and the documents' INSERT with the children
     assert all(custom == 0 and generic > 0 for _, generic, custom in plans), plans
+
+
+def test_a_write_inside_a_callers_transaction_leaves_its_plan_settings_alone(conn: psycopg.Connection) -> None:
+    """The write's own transaction takes generic plans and no sequential scans; nested in a
+    caller's transaction it must not change how the caller's later statements are planned."""
+    settings = "SELECT current_setting('enable_seqscan'), current_setting('plan_cache_mode')"
+    u = add_url(conn, "https://www.gov.cn/plan/nested.html")
+    with conn.transaction():
+        before = conn.execute(settings).fetchone()
+        assert write_one(conn, u, make_doc(TEXT)).kind == "created"
+        assert conn.execute(settings).fetchone() == before
+    assert count(conn, "SELECT count(*) FROM documents WHERE url_id = %s", u) == 1
