@@ -349,9 +349,10 @@ def _write_once(conn: psycopg.Connection, writes: Sequence[DocumentWrite], stats
     with stats.track("store"), conn.transaction():
         existing, new_ids, candidates = _open(conn, batch, plan_settings=own_transaction)
         _classify(batch, existing, new_ids)
+        written = batch.written
         clusters = neardup.assign_clusters(
             [(u, batch.doc_id(u), batch.last[u].columns.get("minhash") or [], batch.last[u].bands)
-             for u in batch.written], candidates)
+             for u in written], neardup.not_rewritten(candidates, set(written)))
         _write(conn, batch, clusters)
     for r in batch.outcome.values():
         stats.update(f"documents_{r.kind}")

@@ -89,9 +89,8 @@ WITH q AS (SELECT * FROM unnest(%(c_urls)s::bigint[], %(c_bands)s::int[], %(c_ha
                 FROM q JOIN doc_lsh_bands b ON b.band = q.band AND b.hash = q.hash
                 GROUP BY q.url_id, b.document_id)
 SELECT DISTINCT ON (s.url_id, coalesce(d.cluster_id, d.id))
-       s.url_id, d.minhash, coalesce(d.cluster_id, d.id)
+       s.url_id, d.url_id, d.minhash, coalesce(d.cluster_id, d.id)
 FROM shared s JOIN documents d ON d.id = s.other
-WHERE d.url_id <> ALL(%(c_exclude)s::bigint[])
 ORDER BY s.url_id, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
 
 
@@ -100,11 +99,22 @@ Bands = Sequence[tuple[int, int]]  # band_hashes() of one MinHash, computed once
 
 def candidate_params(docs: Sequence[tuple[int, Bands]]) -> dict[str, str]:
     """Parameters of CANDIDATES_SQL for (url_id, bands) pairs (array literals, see
-    db/arrays.py); a batch's own URLs are excluded (its documents match among themselves
-    in `assign_clusters`)."""
+    db/arrays.py)."""
     q = [(u, band, h) for u, bands in docs for band, h in bands]
     return {"c_urls": array_literal(x[0] for x in q), "c_bands": array_literal(x[1] for x in q),
-            "c_hashes": array_literal(x[2] for x in q), "c_exclude": array_literal(u for u, _ in docs)}
+            "c_hashes": array_literal(x[2] for x in q)}
+
+
+def not_rewritten(rows: Sequence[tuple[int, int, Sequence[int], int]], rewritten: set[int]
+                  ) -> list[tuple[int, Sequence[int], int]]:
+    """CANDIDATES_SQL rows as `assign_clusters` takes them, without the stored documents of
+    URLs this batch rewrites: those are stale, and their new versions match among
+    themselves in `assign_clusters`. Why after the query and not in it: which URLs of a
+    batch are rewritten is known only once their stored rows are read, and an unchanged
+    document of the batch is a stored document like any other (excluding the whole
+    batch made a near-copy written beside its unchanged original miss its cluster)."""
+    return [(url_id, minhash, cluster) for url_id, other_url, minhash, cluster in rows
+            if other_url not in rewritten]
 
 
 def assign_clusters(

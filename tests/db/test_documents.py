@@ -132,7 +132,7 @@ def test_a_large_repost_cluster_sends_one_candidate_per_cluster(conn: psycopg.Co
     assert {r[0] for r in conn.execute("SELECT cluster_id FROM documents")} == {first}
     bands = neardup.band_hashes(doc.signature.minhash)
     rows = conn.execute(neardup.CANDIDATES_SQL, neardup.candidate_params([(-1, bands)])).fetchall()
-    assert [(r[0], r[2]) for r in rows] == [(-1, first)]
+    assert [(r[0], r[3]) for r in rows] == [(-1, first)]
     assert len(bands) > 1
     # one representative per cluster: only the first repost keeps its bands, so the lookup
     # reads one row per band whatever the cluster's size
@@ -394,3 +394,18 @@ def test_a_write_inside_a_callers_transaction_leaves_its_plan_settings_alone(con
         assert write_one(conn, u, make_doc(TEXT)).kind == "created"
         assert conn.execute(settings).fetchone() == before
     assert count(conn, "SELECT count(*) FROM documents WHERE url_id = %s", u) == 1
+
+
+def test_a_near_copy_batched_beside_its_unchanged_original_joins_its_cluster(conn: psycopg.Connection) -> None:
+    """A reparse batch holds an unchanged document and a changed near-copy of it: the copy
+    joins the original's cluster, as it does written alone (the batch's unchanged URLs
+    used to be excluded from the near-duplicate lookup with the rewritten ones)."""
+    base = "关于开展全市安全生产大检查的通知。" * 3 + "各区县人民政府，市政府各部门：为切实做好安全生产工作。" * 4
+    original, copy = make_doc(base, with_minhash=True), make_doc(base + "特此通知。", with_minhash=True)
+    far = make_doc("二〇二四年第一季度全市地区生产总值同比增长百分之五点二。" * 3, with_minhash=True)
+    ids = [add_url(conn, f"https://www.gov.cn/reparse/{i}.html") for i in range(2)]
+    first = write_documents(conn, writes(ids, [original, far]))
+    second = write_documents(conn, writes(ids, [original, copy]))
+    assert [r.kind for r in second] == ["unchanged", "updated"]
+    clusters = dict(conn.execute("SELECT url_id, cluster_id FROM documents WHERE url_id = ANY(%s)", [ids]).fetchall())
+    assert clusters[ids[1]] == clusters[ids[0]] == first[0].document_id
