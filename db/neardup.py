@@ -91,6 +91,7 @@ WITH q AS (SELECT * FROM unnest(%(c_urls)s::bigint[], %(c_bands)s::int[], %(c_ha
 SELECT DISTINCT ON (s.url_id, coalesce(d.cluster_id, d.id))
        s.url_id, d.url_id, d.minhash, coalesce(d.cluster_id, d.id)
 FROM shared s JOIN documents d ON d.id = s.other
+WHERE d.url_id <> s.url_id  -- a URL's own stored version: never its near-duplicate
 ORDER BY s.url_id, coalesce(d.cluster_id, d.id), s.n DESC, d.id"""
 
 
