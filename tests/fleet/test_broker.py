@@ -78,3 +78,74 @@ def test_the_shared_client_follows_the_pool_after_a_fork(channel: tuple[Connecti
     queue = Queue(f"govingest-test-{uuid.uuid4().hex[:8]}", auto_delete=True)
     received, _ = _round_trip(conn, ch, queue)
     assert sorted(received) == list(range(MESSAGES))
+
+
+@pytest.fixture
+def fleet_channel(redis_url: str) -> Iterator[tuple[Connection, Any]]:
+    """A channel configured as the fleet's workers have it (`broker.TRANSPORT_OPTIONS`)."""
+    broker.register()
+    with Connection(redis_url, transport_options=broker.TRANSPORT_OPTIONS) as conn:
+        ch = conn.channel()
+        yield conn, ch
+        ch.close()
+
+
+def _hold(conn: Connection, ch: Any, queue: Queue, n: int, prefetch: int) -> list[Any]:
+    """Receive `n` messages of `queue` without acknowledging them."""
+    held: list[Any] = []
+    with Consumer(ch, [queue], callbacks=[lambda _body, m: held.append(m)], accept=["json"],
+                  prefetch_count=prefetch):
+        while len(held) < n:
+            conn.drain_events(timeout=5)
+    return held
+
+
+def _publish(ch: Any, queue: Queue, n: int) -> None:
+    producer = Producer(ch)
+    for i in range(n):
+        producer.publish({"i": i}, routing_key=queue.name, declare=[queue], serializer="json")
+
+
+def test_fleet_options_keep_held_messages_out_of_redis(fleet_channel: tuple[Connection, Any]) -> None:
+    conn, ch = fleet_channel
+    queue = Queue(f"govingest-test-{uuid.uuid4().hex[:8]}", auto_delete=True)
+    _publish(ch, queue, 3)
+    held = _hold(conn, ch, queue, 3, prefetch=3)
+    client = ch._command_client()
+    assert client.hlen(ch.unacked_key) == 0 and client.zcard(ch.unacked_index_key) == 0
+    assert len(ch.qos._delivered) == 3, "held messages are not counted: prefetch limits would not hold"
+    assert not ch.qos.can_consume(), "a channel holding its prefetch count must not take more"
+    for m in held:
+        m.ack()
+    assert ch.qos.can_consume()
+    assert client.llen(queue.name) == 0
+
+
+def test_fleet_options_put_a_rejected_message_back(fleet_channel: tuple[Connection, Any]) -> None:
+    """What `task_reject_on_worker_lost` does when a process child dies mid-task."""
+    conn, ch = fleet_channel
+    queue = Queue(f"govingest-test-{uuid.uuid4().hex[:8]}", auto_delete=True)
+    _publish(ch, queue, 1)
+    [first] = _hold(conn, ch, queue, 1, prefetch=1)
+    first.reject(requeue=True)
+    [again] = _hold(conn, ch, queue, 1, prefetch=1)
+    assert again.decode() == {"i": 0}
+    again.ack()
+    assert ch._command_client().llen(queue.name) == 0
+
+
+def test_fleet_options_give_back_what_a_closing_channel_held(redis_url: str) -> None:
+    """A worker stopping with prefetched messages puts them back on the queue."""
+    broker.register()
+    queue = Queue(f"govingest-test-{uuid.uuid4().hex[:8]}")
+    with Connection(redis_url, transport_options=broker.TRANSPORT_OPTIONS) as conn:
+        ch = conn.channel()
+        _publish(ch, queue, 3)
+        _hold(conn, ch, queue, 2, prefetch=2)
+        ch.close()
+    with Connection(redis_url, transport_options=broker.TRANSPORT_OPTIONS) as conn:
+        ch = conn.channel()
+        got = sorted(m.decode()["i"] for m in _hold(conn, ch, queue, 3, prefetch=3))
+        assert got == [0, 1, 2]
+        queue(ch).delete()
+        ch.close()

@@ -12,8 +12,16 @@ Why this configuration (each line answers a failure the fleet must survive):
   message waits in a worker's hands.
 * Soft and hard time limits; `worker_max_memory_per_child` replaces a child whose
   caches grew (trafilatura's do in long-lived processes).
-* A broker visibility timeout longer than the longest task, or Redis would hand a
-  running task's message to a second worker.
+* No acknowledgement emulation in Redis (`ack_emulation` off): kombu's default writes
+  every delivered message to an "unacked" hash (a round trip on delivery, another on
+  ack) so Redis can re-send it after a visibility timeout. Recovery is PostgreSQL's job
+  here: a fetch whose worker vanished is redone when its lease expires (the reaper), a
+  process message when its stamped page goes stale (the dispatcher's sweep), well
+  before any Redis timeout, and the drills kill workers and Redis to prove it. Kombu
+  then keeps the copies in the worker's memory: prefetch counts them, a rejected
+  message (`task_reject_on_worker_lost`) and whatever a stopping worker still holds are
+  put back on the queue, and Redis never hands a running task's message to a second
+  worker.
 * JSON only: no pickle from the network.
 * Kombu's Redis transport with one command client per channel (`broker`): kombu builds
   a new client for every publish and acknowledgement otherwise.
@@ -50,12 +58,11 @@ task_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("t
 
 def celery_config(s: Settings) -> dict[str, Any]:
     """The Celery settings derived from govingest's; a function so tests can inspect it."""
-    longest = max(s.fetch_time_limit, s.process_time_limit, s.lease_seconds)
     return {
         "broker_url": s.redis_url or DEFAULT_BROKER,
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,  # Redis restarts: keep reconnecting
-        "broker_transport_options": {"visibility_timeout": max(3600, 4 * longest)},
+        "broker_transport_options": dict(broker.TRANSPORT_OPTIONS),
         "task_serializer": "json",
         "accept_content": ["json"],
         "result_serializer": "json",

@@ -28,6 +28,9 @@ from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import redis as kombu_redis
 
 SCHEMES = ("redis", "rediss")  # `redis+socket://` resolves through the `redis` alias
+# Kombu's acknowledgement emulation off: no "unacked" copy of each delivered message in
+# Redis (two round trips per message); why the fleet does not need it: `workers/fleet/app.py`.
+TRANSPORT_OPTIONS: dict[str, Any] = {"ack_emulation": False}
 
 
 class Channel(kombu_redis.Channel):
