@@ -61,6 +61,9 @@ RULES: list[Rule] = [
     Rule("wechat_browser_hint", r"(?:选择在浏览器中打开|点击右上角.{0,20}|在浏览器中打开.{0,10})", needles=("浏览器", "右上角")),
     # print / close / font-size / share bars
     Rule("toolbar", _TOOLBAR, needles=("打印", "关闭", "分享", "收藏", "字号", "字体", "纠错", "返回顶部")),
+    # a row of bracketed labels holding a toolbar verb: 【信息发布：区退役军人事务局】【内容纠错】【关闭窗口】
+    Rule("bracket_toolbar", r"(?=.*【[^】]{0,6}(?:打印|关闭|纠错|收藏)[^】]{0,4}】)(?:\s*【[^】]{1,30}】)+\s*",
+         needles=("打印", "关闭", "纠错", "收藏")),
     # app and social rows: i厦门微信, 闽政通APP, 厦门思明微博, 武汉市人民政府微信公众号
     Rule(
         "app_social_row",
@@ -82,6 +85,9 @@ RULES: list[Rule] = [
     Rule("pager", r"(?=.*(?:上一页|下一页|尾页))(?:首页|上一页|下一页|尾页|共\s*\d+\s*页|\d|[|>\s])+", needles=("上一页", "下一页", "尾页")),
     Rule("prev_next", r"(?:上一篇|下一篇)\s*[:].{0,80}", needles=("上一篇", "下一篇")),
     Rule("view_count", rf"{_NO_SENTENCE}{{0,80}}(?:浏览次数|点击数|点击量|阅读次数|访问量|浏览量|阅读量)\s*:?\s*\d*{_NO_SENTENCE}{{0,20}}", needles=("浏览", "点击", "阅读", "访问量")),
+    # a lone publication-time label, left in the body by a template (the metadata stage reads it from the page)
+    Rule("date_line", r"(?:发布时间|发布日期|更新时间|发稿时间)\s*:\s*\d{4}(?:[-/.年月]\d{1,2}){2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+         needles=("时间", "日期")),
     Rule("related_header", r"(?:相关链接|相关文章|相关阅读|相关新闻|相关稿件|相关附件|相关文件|相关信息|相关解读|延伸阅读|推荐阅读|热点推荐|猜你喜欢)\s*[:]?", needles=("相关", "阅读", "推荐", "喜欢")),
     Rule("search_box", r"(?:搜索|高级搜索|政务全搜索|站内搜索|全站搜索|全文检索|请输入关键[字词])", needles=("搜索", "检索", "关键")),
     Rule("empty_table_row", r"[|\s]+"),

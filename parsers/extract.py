@@ -113,6 +113,7 @@ CONTAINERS: tuple[Container, ...] = (
     Container("j-fontContent", class_token="j-fontContent"),
     Container("#BodyLabel", ids=_ids("BodyLabel")),
     Container("#articleContent", ids=_ids("articleContent", "ArticleContent")),
+    Container("#easysiteText", ids=_ids("easysiteText")),  # Huilan EasySite (Beijing district portals)
 )
 # Ids so common that they may wrap a whole page: tried only when no CMS container fits.
 GENERIC_CONTAINERS: tuple[Container, ...] = (
