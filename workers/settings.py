@@ -214,8 +214,10 @@ SETTINGS: list[Setting] = [
     Setting("process_batch", "GOVINGEST_PROCESS_BATCH", "16",
             "Pages a fetch worker hands to one process task (parsed one by one, written in one "
             "transaction); 1 sends a message per page.", Number(1, 500)),
-    Setting("process_batch_linger_ms", "GOVINGEST_PROCESS_BATCH_LINGER_MS", "50",
-            "How long a fetch worker holds a stored page waiting for a full process batch, ms.",
+    Setting("process_batch_linger_ms", "GOVINGEST_PROCESS_BATCH_LINGER_MS", "250",
+            "How long a fetch worker holds a stored page waiting for a full process batch, ms; "
+            "at politeness-bound rates a longer wait fills batches (a document written alone "
+            "costs about twice its share of a batch of 16).",
             Number(0, 60_000)),
     Setting("process_max_attempts", "GOVINGEST_PROCESS_MAX_ATTEMPTS", "3",
             "Times a page may be handed to a process worker before its URL is marked failed "
