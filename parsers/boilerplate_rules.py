@@ -85,6 +85,11 @@ RULES: list[Rule] = [
     Rule("pager", r"(?=.*(?:上一页|下一页|尾页))(?:首页|上一页|下一页|尾页|共\s*\d+\s*页|\d|[|>\s])+", needles=("上一页", "下一页", "尾页")),
     Rule("prev_next", r"(?:上一篇|下一篇)\s*[:].{0,80}", needles=("上一篇", "下一篇")),
     Rule("view_count", rf"{_NO_SENTENCE}{{0,80}}(?:浏览次数|点击数|点击量|阅读次数|访问量|浏览量|阅读量)\s*:?\s*\d*{_NO_SENTENCE}{{0,20}}", needles=("浏览", "点击", "阅读", "访问量")),
+    # an editor's credit closing the body: 责任编辑：任禹西 / 【责任编辑：常宁】 / 作者：风云 责任编辑：孙慧
+    Rule("editor_credit",
+         r"[\[【(]?\s*(?:(?:作者|记者|通讯员|摄影|审核|校对|编审)\s*:\s*[^\s:。,;!?]{1,12}\s+)*"
+         r"(?:责任编辑|责编|编辑|值班编辑|审核|校对)\s*:\s*[^:。,;!?]{1,16}?\s*[\]】)]?",
+         needles=("编辑", "责编", "审核", "校对")),
     # a lone publication-time label, left in the body by a template (the metadata stage reads it from the page)
     Rule("date_line", r"(?:发布时间|发布日期|更新时间|发稿时间)\s*:\s*\d{4}(?:[-/.年月]\d{1,2}){2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?",
          needles=("时间", "日期")),
