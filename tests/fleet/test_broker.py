@@ -32,10 +32,14 @@ def channel(redis_url: str) -> Iterator[tuple[Connection, Any, list[int]]]:
         ch.close()
 
 
-def _round_trip(conn: Connection, ch: Any, queue: Queue) -> tuple[list[int], list[str]]:
+def _publish(ch: Any, queue: Queue, n: int) -> None:
     producer = Producer(ch)
-    for i in range(MESSAGES):
+    for i in range(n):
         producer.publish({"i": i}, routing_key=queue.name, declare=[queue], serializer="json")
+
+
+def _round_trip(conn: Connection, ch: Any, queue: Queue) -> tuple[list[int], list[str]]:
+    _publish(ch, queue, MESSAGES)
     received: list[int] = []
     tags: list[str] = []
 
@@ -98,12 +102,6 @@ def _hold(conn: Connection, ch: Any, queue: Queue, n: int, prefetch: int) -> lis
         while len(held) < n:
             conn.drain_events(timeout=5)
     return held
-
-
-def _publish(ch: Any, queue: Queue, n: int) -> None:
-    producer = Producer(ch)
-    for i in range(n):
-        producer.publish({"i": i}, routing_key=queue.name, declare=[queue], serializer="json")
 
 
 def test_fleet_options_keep_held_messages_out_of_redis(fleet_channel: tuple[Connection, Any]) -> None:
