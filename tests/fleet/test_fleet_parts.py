@@ -4,6 +4,7 @@ small live fleet's metrics, JSON logs and status lines."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import socket
 import subprocess
@@ -117,6 +118,39 @@ def test_reaper_redispatches_and_the_stale_message_does_nothing(fresh_database_u
         assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
         assert conn.execute("SELECT lease_owner FROM urls WHERE id = %s", (url_id,)).fetchone()[0] == new
     tasks._local.get_pool().close()
+
+
+def test_a_round_that_sent_everything_due_is_not_followed_by_an_empty_one(fresh_database_url):
+    """At a polite rate each round claims one URL per host and then finds nothing due: the
+    loop must wait for the next slot rather than run a round that only claims nothing."""
+    from govingest.workers.fleet.dispatcher import Dispatcher
+
+    _frontier(fresh_database_url, hosts=2, per_host=5)
+    with connect(fresh_database_url) as conn:
+        for h in range(2):
+            frontier.set_host_budget(conn, f"h{h}.example", interval=0.3, concurrency=5)
+        conn.commit()
+    sent: list[int] = []
+    short = Dispatcher(fresh_database_url, batch=1, enqueue_fetch=lambda url_id, _lease: sent.append(url_id))
+    assert not short.run_once().drained, "room ran out with a host still due: not drained"
+    short.close()
+    d = Dispatcher(fresh_database_url, enqueue_fetch=lambda url_id, _lease: sent.append(url_id))
+    first = d.run_once()
+    assert first.claimed == 1 and first.drained  # the other host's first URL; the next slots are 0.3 s away
+    rounds: list[tuple[int, bool]] = []
+    stop = threading.Event()
+
+    def on_round(r) -> None:  # type: ignore[no-untyped-def]
+        rounds.append((r.claimed, r.drained))
+        if len(sent) == 10:
+            stop.set()
+
+    threading.Timer(5.0, stop.set).start()
+    d.run(stop, on_round=on_round)
+    assert len(sent) == 10
+    # every claiming round is followed by a wait, not by a round that claims nothing at once
+    empty_after_claim = sum(1 for (a, _), (b, _) in itertools.pairwise(rounds) if a and not b)
+    assert empty_after_claim <= 1, rounds
 
 
 def _article_body() -> bytes:

@@ -50,6 +50,7 @@ class DispatchRound:
     claimed: int = 0
     pages_requeued: int = 0
     send_failed: bool = False
+    drained: bool = False  # the round stopped because nothing more was due, not for lack of room
 
 
 @dataclass
@@ -142,6 +143,7 @@ class Dispatcher:
                 claims = frontier.claim_due(conn, limit=room, lease_seconds=self.lease_seconds,
                                             owner=owner, sites=self.sites)
                 if not claims:
+                    out.drained = True
                     break
                 for claim in claims:
                     self.enqueue_fetch(claim.url_id, owner)
@@ -238,6 +240,11 @@ class Dispatcher:
             if r.claimed == 0 and r.pages_requeued == 0:
                 if until_settled and chores and self.settled(linger_seconds):
                     break
+                self._wait(stop, self._idle_seconds())
+            elif r.drained:
+                # everything due was sent: another round now would only claim nothing (at a
+                # polite rate that was two extra claim queries per document), so wait for
+                # the next slot or a freed lease as an empty round would
                 self._wait(stop, self._idle_seconds())
         self.close()
         return self.totals
