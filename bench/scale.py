@@ -234,7 +234,7 @@ def status_queries(conn: psycopg.Connection) -> None:
     reader.error_kinds(conn)
     reader.rule_hits(conn, None)
     reader.articles_by_dialect(conn, sorted({c[0] for c in counts}))
-    reader.list_pages(conn)
+    reader.list_pages(conn, per_site=10)  # status shows 10 per site by default
     reader.fleet_row(conn)
     conn.commit()
 

@@ -87,16 +87,16 @@ def list_page_lines(pages: list[tuple], per_site: int) -> list[str]:
         by_site[page[0]].append(page)
     lines: list[str] = []
     for site, rows in sorted(by_site.items()):
-        budget = rows[0][7]
-        lines.append(f"  {site}: {len(rows)} list pages, budget "
+        budget, total = rows[0][7], rows[0][8]
+        lines.append(f"  {site}: {total} list pages, budget "
                      + (f"{budget:g} list requests/hour" if budget is not None else "not set (no hard cap)"))
-        for _site, url, interval, events, window, changed, nxt, _budget in rows[:per_site]:
+        for _site, url, interval, events, window, changed, nxt, _budget, _total in rows[:per_site]:
             rate = Observation(events, window).rate * 86400
             when = changed.strftime("%Y-%m-%d %H:%M") if changed else "never"
             lines.append(f"    every {_duration(interval):>6}  ~{rate:.2f} new/day  last change {when}  "
                          f"next {nxt:%Y-%m-%d %H:%M}  {url}")
-        if len(rows) > per_site:
-            lines.append(f"    … and {len(rows) - per_site} more (SELECT * FROM v_list_pages WHERE site = '{site}')")
+        if total > per_site:
+            lines.append(f"    … and {total - per_site} more (SELECT * FROM v_list_pages WHERE site = '{site}')")
     return lines
 
 
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         backlog = reader.search_backlog(conn)
         hits = reader.rule_hits(conn, [args.site] if args.site else None)
         dialects = reader.articles_by_dialect(conn, sorted({c[0] for c in counts}))
-        lists = reader.list_pages(conn, [args.site] if args.site else None)
+        lists = reader.list_pages(conn, [args.site] if args.site else None, per_site=args.lists)
         from govingest.workers.fleet.supervisor import status_lines
 
         fleet = status_lines(conn, settings.redis_url, FleetStatus(*reader.fleet_row(conn)))
