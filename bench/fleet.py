@@ -1,6 +1,6 @@
 """End-to-end documents/s on the fixture site: in-process crawl vs the Celery fleet.
 
-    .venv/bin/python bench/fleet.py [--articles 300] [--latency 0.0]
+    .venv/bin/python bench/fleet.py [--articles 300] [--latency 0.0] [--rate 400] [--repeat 3]
 
 One run measures, on the same fixture site and the same PostgreSQL, side by side:
   * the in-process crawl (`workers.local.runner.crawl`),
@@ -16,7 +16,8 @@ the timed window — this process (fixture server, dispatcher or in-process craw
 descendant (fetch and process workers, their pool children, the embedded Redis), warm: the
 workers' start-up is outside the window. PostgreSQL's own CPU is in neither tree figure.
 The last line, `cpu_ratio=X.XX`, is fleet x1 tree CPU per document ÷ in-process (target ≤ 1.1);
-with `--repeat N` it is the median of N such pairs, each measured side by side.
+it is the median of `--repeat` (3) such pairs, each measured side by side, since one pair
+moves by ±0.1 on a shared machine. `--rate 40` measures a politeness-bound crawl.
 """
 from __future__ import annotations
 
@@ -158,8 +159,8 @@ def main() -> int:
                          "the dispatcher is not what the bench measures)")
     ap.add_argument("--database-url", help="server to create bench databases on (default DATABASE_URL or local)")
     ap.add_argument("--redis-url", help="broker (default: an embedded Redis for this run)")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="measure in-process and fleet x1 this many times in all (the first in the table, "
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="measure in-process and fleet x1 this many times in all (default 3; the first in the table, "
                          "the rest side by side after it); cpu_ratio is the median of the pairs' ratios")
     args = ap.parse_args()
     setup_logging("WARNING")
