@@ -122,7 +122,6 @@ def _label_of(chunk: str) -> tuple[str, str] | None:
     return label, rest.strip()
 
 
-
 # A table of these labels inside the article container (上海卫健委's 索取号/发布机构/文件编号
 # header row over its value row, or label/value cell pairs) is the page's metadata, read
 # from the tree by disclosure_from_tree, not body text. A data table that only has a 文号
@@ -139,6 +138,7 @@ def is_disclosure_table(rows: list[list[str]]) -> bool:
     labels = [found[0] for cell in cells if (found := _label_of(cell)) is not None]
     own = {label for label in labels if label in LABELS}
     return len(own) >= 2 and len(labels) >= _TABLE_MIN_LABEL_SHARE * len(cells)
+
 
 def _value(chunks: list[tuple[str, str]], i: int, rest: str) -> str | None:
     """The value of the label at chunk i: the rest of its chunk, else the next value chunk."""
@@ -198,7 +198,6 @@ def _from_chunks(chunks: list[tuple[str, str]]) -> Disclosure:
         if value is not None:
             found[field] = value
     return Disclosure(**found)
-
 
 
 _HEADER_MAX_TABLES = 20  # disclosure tables sit near the top: never scan a page of data tables

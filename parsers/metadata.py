@@ -134,13 +134,13 @@ def clean_title(title: str | None, site_name: str | None = None, column: str | N
     return title
 
 
-
 def _names_no_article(title: str, site_name: str | None, column: str | None) -> bool:
     """A <title> that names the site or the column, not an article: the site name or the
     column itself, the site's domain (www.gxzf.gov.cn), or a short name ending like one
     (佛山市人民政府门户网站)."""
     return (title in (site_name, column) or bool(_DOMAIN.fullmatch(title))
             or (len(title) <= _SITE_TITLE_MAX and bool(_SITE_TITLE.search(title))))
+
 
 def site_from_title(title: str | None) -> str | None:
     """The site named by a <title>'s last "_"/" - " segment ("标题_栏目_中国青年网" → 中国青年网)."""
@@ -191,10 +191,10 @@ def _page_text_head(tree: HtmlElement) -> str:
     return _WS.sub(" ", " ".join(chunks))
 
 
-
 def _written_text(script: str) -> str | None:
     """The first string literal of Chinese text (no markup) an inline script holds."""
     return next((m.group(2) for m in _SCRIPT_STRING.finditer(script) if _CJK_TEXT.search(m.group(2))), None)
+
 
 def _from_labels(tree: HtmlElement, meta: Metadata) -> None:
     text = _page_text_head(tree)

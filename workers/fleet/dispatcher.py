@@ -237,14 +237,12 @@ class Dispatcher:
             if r.send_failed:
                 stop.wait(1.0)
                 continue
-            if r.claimed == 0 and r.pages_requeued == 0:
-                if until_settled and chores and self.settled(linger_seconds):
-                    break
-                self._wait(stop, self._idle_seconds())
-            elif r.drained:
-                # everything due was sent: another round now would only claim nothing (at a
-                # polite rate that was two extra claim queries per document), so wait for
-                # the next slot or a freed lease as an empty round would
+            idle = r.claimed == 0 and r.pages_requeued == 0
+            if idle and until_settled and chores and self.settled(linger_seconds):
+                break
+            # a round that sent everything due waits like an empty one: another round now
+            # would only claim nothing (at a polite rate, two extra claim queries per document)
+            if idle or r.drained:
                 self._wait(stop, self._idle_seconds())
         self.close()
         return self.totals
