@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def array_literal(values: Iterable[int | str]) -> str:
-    """`{"1","2"}`: every element quoted, backslashes and quotes escaped, so any text reads
+def array_literal(values: Iterable[str]) -> str:
+    """`{"a","b"}`: every element quoted, backslashes and quotes escaped, so any text reads
     back as it was; no NULL elements."""
-    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def int_array_literal(values: Iterable[int]) -> str:
+    """`{1,-2}`: integers need no quoting, so the literal is one `join` in C (`map(str)`),
+    not a Python step per element: a write sends about a hundred (its band hashes three
+    times over, its lock keys, ids)."""
+    return "{" + ",".join(map(str, values)) + "}"

@@ -40,7 +40,7 @@ from typing import Any, Literal, NamedTuple
 import psycopg
 
 from govingest.db import frontier, neardup
-from govingest.db.arrays import array_literal
+from govingest.db.arrays import array_literal, int_array_literal
 from govingest.db.feed import CHANNEL
 from govingest.stats import Stats
 
@@ -372,10 +372,10 @@ def _open(conn: psycopg.Connection, batch: _Batch, *, plan_settings: bool
     with conn.pipeline():
         if plan_settings:
             conn.execute(_GENERIC_PLANS)
-        opened = conn.execute(_OPEN, {"urls": array_literal(batch.order),
-                                      "pages": array_literal(i for i, _ in encodings),
+        opened = conn.execute(_OPEN, {"urls": int_array_literal(batch.order),
+                                      "pages": int_array_literal(i for i, _ in encodings),
                                       "encodings": array_literal(e for _, e in encodings),
-                                      "locks": array_literal(neardup.lock_keys(band_keys)),
+                                      "locks": int_array_literal(neardup.lock_keys(band_keys)),
                                       **frontier.url_states_params()})
         near = conn.execute(neardup.CANDIDATES_SQL,
                             neardup.candidate_params([(u, batch.last[u].bands) for u in batch.order]))
@@ -444,7 +444,7 @@ def _document_params(batch: _Batch, url_ids: list[int], clusters: dict[int, int]
         values = {"page_id": w.page_id, "output_hash": w.output_hash, **w.columns}
         rows.append({"id": doc_id, "url_id": u, "site": w.site, "cluster_id": clusters[doc_id],
                      **{n: _json_value(values[n], t) for n, t in columns}})
-    return {"rows": _json_rows_text(rows), "ids": array_literal(r["id"] for r in rows)}
+    return {"rows": _json_rows_text(rows), "ids": int_array_literal(r["id"] for r in rows)}
 
 
 def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]) -> dict[str, Any]:
@@ -458,10 +458,10 @@ def _children_params(batch: _Batch, written: list[int], clusters: dict[int, int]
         "sections": json.dumps(sections, ensure_ascii=False),
         "facts": json.dumps(facts, ensure_ascii=False),
         "citations": json.dumps(citations, ensure_ascii=False),
-        "e_document_id": array_literal(batch.doc_id(u) for u in written),
+        "e_document_id": int_array_literal(batch.doc_id(u) for u in written),
         "e_kind": array_literal(batch.outcome[u].kind for u in written),
-        "b_document_id": array_literal(b[0] for b in bands), "b_band": array_literal(b[1] for b in bands),
-        "b_hash": array_literal(b[2] for b in bands),
+        "b_document_id": int_array_literal(b[0] for b in bands), "b_band": int_array_literal(b[1] for b in bands),
+        "b_hash": int_array_literal(b[2] for b in bands),
         "n": str(len(written)),
     }
 

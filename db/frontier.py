@@ -250,9 +250,12 @@ URL_STATES_SQL = (f"SELECT coalesce(array_agg(id), '{{}}') AS stored, "
                   f"FROM urls WHERE id = ANY(%(urls)s::bigint[])")
 
 
+_CONTENT_ERRORS_LITERAL = array_literal(CONTENT_ERRORS)
+
+
 def url_states_params() -> dict[str, str]:
     """The parameters of URL_STATES_SQL besides the URLs (an array literal, db/arrays.py)."""
-    return {"content_errors": array_literal(CONTENT_ERRORS)}
+    return {"content_errors": _CONTENT_ERRORS_LITERAL}
 
 
 def record_parsed(conn: psycopg.Connection, url_ids: Sequence[int]) -> None:

@@ -28,7 +28,7 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-from govingest.db.arrays import array_literal
+from govingest.db.arrays import int_array_literal
 
 THRESHOLD = 0.8
 # Advisory lock space for band buckets. Bounded so a big batch takes at most this
@@ -51,8 +51,13 @@ def band_hashes(minhash: Sequence[int]) -> list[tuple[int, int]]:
     if not minhash:
         return []
     b, r = band_params(len(minhash))
-    # packed once and sliced per band (the same bytes as packing each band's values)
-    packed = struct.pack(f"<{len(minhash)}Q", *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in minhash))
+    # packed once and sliced per band (the same bytes as packing each band's values);
+    # values outside 0..2^64 (a signed copy read back from a bigint[]) as their low 64 bits
+    fmt = f"<{len(minhash)}Q"
+    try:
+        packed = struct.pack(fmt, *minhash)
+    except struct.error:
+        packed = struct.pack(fmt, *(int(v) & 0xFFFF_FFFF_FFFF_FFFF for v in minhash))
     out = []
     for band in range(b):
         digest = hashlib.blake2b(packed[band * r * 8:(band + 1) * r * 8],
@@ -101,9 +106,9 @@ Bands = Sequence[tuple[int, int]]  # band_hashes() of one MinHash, computed once
 def candidate_params(docs: Sequence[tuple[int, Bands]]) -> dict[str, str]:
     """Parameters of CANDIDATES_SQL for (url_id, bands) pairs (array literals, see
     db/arrays.py)."""
-    q = [(u, band, h) for u, bands in docs for band, h in bands]
-    return {"c_urls": array_literal(x[0] for x in q), "c_bands": array_literal(x[1] for x in q),
-            "c_hashes": array_literal(x[2] for x in q)}
+    return {"c_urls": int_array_literal(u for u, bands in docs for _ in bands),
+            "c_bands": int_array_literal(band for _, bands in docs for band, _ in bands),
+            "c_hashes": int_array_literal(h for _, bands in docs for _, h in bands)}
 
 
 def not_rewritten(rows: Sequence[tuple[int, int, Sequence[int], int]], rewritten: set[int]

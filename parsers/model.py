@@ -154,6 +154,10 @@ class Flags:
     placeholders: int = 0
     aggregator: bool = False
 
+    def to_json(self) -> dict[str, Any]:
+        """The flags as a JSON object (`asdict`, without its deep copy: every field is a scalar)."""
+        return dict(vars(self))
+
 
 @dataclass
 class Signature:
@@ -172,6 +176,8 @@ def _column_value(value: Any) -> Any:
     """A field's value as the database stores it: dataclasses and nodes as JSON-able data."""
     if value is None or isinstance(value, str):  # most fields: returned before the costlier checks
         return value
+    if hasattr(value, "to_json"):
+        return value.to_json()
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     if isinstance(value, list):
@@ -228,7 +234,7 @@ class ParsedDocument:
 
     def columns(self) -> dict[str, Any]:
         """`documents` columns of this parse (name → value); jsonb values as JSON-able data."""
-        out = {f.name: _column_value(getattr(self, f.name)) for f in fields(self) if f.metadata.get("column")}
+        out = {name: _column_value(getattr(self, name)) for name in _COLUMN_FIELDS}
         out["published_date"] = published_date(self.published_at)
         out["written_at"] = published_date(self.written_at)
         out["content_hash"] = self.signature.content_hash
@@ -238,8 +244,7 @@ class ParsedDocument:
     def hashed_values(self) -> list[Any]:
         """What a consumer sees of this parse besides its sections and facts, in field
         order: the input of the output hash (a change here means a rewrite)."""
-        return [self.url, *(_column_value(getattr(self, f.name)) for f in fields(self)
-                            if f.metadata.get("column") and f.metadata.get("hashed"))]
+        return [self.url, *(_column_value(getattr(self, name)) for name in _HASHED_FIELDS)]
 
     def to_json(self) -> dict[str, Any]:
         """The `govingest parse` object of DESIGN.md, nothing more."""
@@ -261,6 +266,12 @@ class ParsedDocument:
             "outline": [n.to_json() for n in self.outline],
             "facts": [f.to_json() for f in self.facts],
             "citations": [c.to_json() for c in self.citations],
-            "flags": asdict(self.flags),
+            "flags": self.flags.to_json(),
             "removed": list(self.removed),
         }
+
+
+# Which fields are columns, and which of those the output hash covers: read from the field
+# metadata once, not on every document (`dataclasses.fields` builds its tuple each call).
+_COLUMN_FIELDS = tuple(f.name for f in fields(ParsedDocument) if f.metadata.get("column"))
+_HASHED_FIELDS = tuple(f.name for f in fields(ParsedDocument) if f.metadata.get("column") and f.metadata.get("hashed"))
