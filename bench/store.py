@@ -126,15 +126,12 @@ def make_docs(templates: list[ParsedDocument], n: int) -> list[ParsedDocument]:
     return docs
 
 
-def time_parse(files: list[Path], rounds: int) -> float:
-    """Median seconds per document over `rounds` passes over `files`."""
-    per_doc = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for f in files:
-            parse(f.read_bytes(), content_type="text/html" if f.suffix == ".html" else "text/plain")
-        per_doc.append((time.perf_counter() - start) / len(files))
-    return statistics.median(per_doc)
+def time_parse(files: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds per document of one pass over `files`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for f in files:
+        parse(f.read_bytes(), content_type="text/html" if f.suffix == ".html" else "text/plain")
+    return (time.perf_counter() - wall) / len(files), (time.process_time() - cpu) / len(files)
 
 
 def main() -> int:
@@ -148,7 +145,7 @@ def main() -> int:
     html = sorted((FIXTURES / "real" / "html").glob("*.html"))
     templates = [parse(p.read_bytes(), content_type="text/plain") for p in seeds]
     page_templates = [parse(p.read_bytes(), content_type="text/html") for p in html]
-    time_parse(seeds, rounds=1)  # warm-up: imports, caches
+    time_parse(seeds)  # warm-up: imports, caches
 
     server, handle = server_url()
     name = f"govingest_bench_{uuid.uuid4().hex[:8]}"
@@ -175,19 +172,21 @@ def main() -> int:
                      f"batched ({args.batch}/tx)": (args.batch, "seeds"), "one-by-one, real pages": (1, "pages")}
             wall: dict[str, list[float]] = {m: [] for m in modes}
             cpu: dict[str, list[float]] = {m: [] for m in modes}
-            parses, parse_cpus, commits, index_singles, index_batches = [], [], [], [], []
-            html_parses, html_cpus = [], []
+            # per round: parse wall and CPU (seeds, pages), commit floor, index stage
+            parses: list[float] = []
+            parse_cpus: list[float] = []
+            html_parses: list[float] = []
+            html_cpus: list[float] = []
+            commits: list[float] = []
+            index_singles: list[float] = []
+            index_batches: list[float] = []
             for r in range(args.rounds):
-                cpu_before = time.process_time()
                 # the five seeds take a tenth of the pages' parse time: parsed more often so
                 # that each round's seed figure is as steady as its page figure
-                start = time.perf_counter()
-                time_parse(seeds * SEED_PASSES, rounds=1)
-                parses.append((time.perf_counter() - start) / (len(seeds) * SEED_PASSES))
-                parse_cpus.append((time.process_time() - cpu_before) / (len(seeds) * SEED_PASSES))
-                cpu_before = time.process_time()
-                html_parses.append(time_parse(html, rounds=1))
-                html_cpus.append((time.process_time() - cpu_before) / len(html))
+                for walls, cpus, files in ((parses, parse_cpus, seeds * SEED_PASSES), (html_parses, html_cpus, html)):
+                    w, c = time_parse(files)
+                    walls.append(w)
+                    cpus.append(c)
                 start = time.perf_counter()
                 for _ in range(20):
                     conn.execute("INSERT INTO commit_probe VALUES (1)")
